@@ -19,7 +19,7 @@ using System.Text;
 namespace Vlm.NativeFix
 {
     /// <summary>One version that a library needs from another library (an ELF Vernaux entry).</summary>
-    public sealed class ElfVersionNeed
+    internal sealed class ElfVersionNeed
     {
         public string File = "";
         public string Version = "";
@@ -29,7 +29,7 @@ namespace Vlm.NativeFix
     }
 
     /// <summary>Reads and edits the symbol-version requirements of an ELF64 little-endian shared library.</summary>
-    public static class ElfVersionNeeds
+    internal static class ElfVersionNeeds
     {
         const uint ShtRela = 4, ShtDynsym = 11, ShtRel = 9;
         const uint ShtGnuVerdef = 0x6ffffffd, ShtGnuVerneed = 0x6ffffffe, ShtGnuVersym = 0x6fffffff;
