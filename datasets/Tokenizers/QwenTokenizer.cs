@@ -1,0 +1,100 @@
+using System.Text;
+using Microsoft.ML.Tokenizers;
+
+namespace Vlm.Datasets.Tokenizers;
+
+/// <summary>
+/// Qwen's byte-level BPE with exact Hugging Face ids. Microsoft.ML.Tokenizers does the byte-pair
+/// merging; this class owns what must match Hugging Face around it: special tokens split off
+/// first, normalization in the right place, and a code-point pre-tokenizer (<see cref="QwenPreTokenizer"/>).
+/// </summary>
+public sealed class QwenTokenizer : ITextTokenizer
+{
+    readonly Tokenizer _bpe;
+    readonly SpecialTokenSplitter _specials;
+    readonly Dictionary<int, string> _specialById;
+    readonly NormalizationForm? _normalization;
+    readonly bool _normalizeBeforeSpecials;
+
+    internal QwenTokenizer(Tokenizer bpe, IReadOnlyDictionary<string, int> specialTokens, int ordinaryCount,
+        NormalizationForm? normalization, bool normalizeBeforeSpecials, string fingerprint, string kind)
+    {
+        if (normalization is not null) UnicodeNormalizer.EnsureAvailable();
+        _bpe = bpe;
+        _specials = new SpecialTokenSplitter(specialTokens);
+        _specialById = specialTokens.ToDictionary(p => p.Value, p => p.Key);
+        _normalization = normalization;
+        _normalizeBeforeSpecials = normalizeBeforeSpecials;
+        OrdinaryTokenCount = ordinaryCount;
+        VocabularySize = Math.Max(ordinaryCount, specialTokens.Count == 0 ? 0 : specialTokens.Values.Max() + 1);
+        Fingerprint = fingerprint;
+        Kind = kind;
+    }
+
+    /// <summary>"qwen" (a Qwen-7B qwen.tiktoken folder) or "qwen2" (a tokenizer.json folder).</summary>
+    public string Kind { get; }
+    public int OrdinaryTokenCount { get; }
+    public int VocabularySize { get; }
+    public string Fingerprint { get; }
+    public IReadOnlyDictionary<string, int> SpecialTokens => _specials.Tokens;
+
+    /// <summary>
+    /// Loads a tokenizer folder: <c>qwen.tiktoken</c> (Qwen-7B) or <c>tokenizer.json</c> (Qwen2 family).
+    /// </summary>
+    public static QwenTokenizer Load(string folder) => TokenizerFolder.Load(folder);
+
+    public int? SpecialTokenId(string token) => _specials.Tokens.TryGetValue(token, out int id) ? id : null;
+
+    public IReadOnlyList<int> Encode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 3 + 4);
+        text = UnicodeNormalizer.ReplaceLoneSurrogates(text);
+        // Qwen-7B's tokenizer normalizes the whole text before finding special tokens; Hugging Face's
+        // tokenizer.json pipeline finds them in the raw text and normalizes the pieces between them.
+        if (_normalizeBeforeSpecials && _normalization is { } whole) text = UnicodeNormalizer.Normalize(text, whole);
+        foreach (var (start, length, id) in _specials.Split(text))
+        {
+            if (id is { } special)
+            {
+                ids.Add(special);
+                continue;
+            }
+            string piece = text.Substring(start, length);
+            if (!_normalizeBeforeSpecials && _normalization is { } form) piece = UnicodeNormalizer.Normalize(piece, form);
+            ids.AddRange(_bpe.EncodeToIds(piece, considerPreTokenization: true, considerNormalization: false));
+        }
+        return ids;
+    }
+
+    public string Decode(IEnumerable<int> ids)
+    {
+        var text = new StringBuilder();
+        var run = new List<int>();
+        foreach (int id in ids)
+        {
+            if (_specialById.TryGetValue(id, out var special))
+            {
+                Flush();
+                text.Append(special);
+            }
+            else if (id < 0 || id >= OrdinaryTokenCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is outside this tokenizer's vocabulary of {VocabularySize}");
+            }
+            else
+            {
+                run.Add(id);
+            }
+        }
+        Flush();
+        return text.ToString();
+
+        void Flush()
+        {
+            if (run.Count == 0) return;
+            text.Append(_bpe.Decode(run));
+            run.Clear();
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.ML.Tokenizers;
+
+namespace Vlm.Datasets.Tokenizers;
+
+/// <summary>Reads a tokenizer folder as Hugging Face users download it.</summary>
+internal static class TokenizerFolder
+{
+    public const string TokenizerJson = "tokenizer.json";
+    public const string TokenizerConfigJson = "tokenizer_config.json";
+
+    public static QwenTokenizer Load(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new TokenizerFormatException(folder, "no such tokenizer folder");
+        string tiktoken = Path.Combine(folder, TiktokenFile.FileName);
+        string json = Path.Combine(folder, TokenizerJson);
+        if (File.Exists(tiktoken)) return LoadTiktoken(tiktoken);
+        if (File.Exists(json)) return LoadTokenizerJson(json, Path.Combine(folder, TokenizerConfigJson));
+        throw new TokenizerFormatException(folder, $"no {TiktokenFile.FileName} (Qwen-7B) and no {TokenizerJson} (Qwen2) in the folder");
+    }
+
+    static QwenTokenizer LoadTiktoken(string path)
+    {
+        byte[] content = File.ReadAllBytes(path);
+        int count = TiktokenFile.CountRanks(path, content);
+        var specials = QwenSpecialTokens.ForQwen7B(count);
+        var tiktoken = TiktokenTokenizer.Create(new MemoryStream(content), QwenPreTokenizer.Instance, normalizer: null, specialTokens: null);
+        // Qwen-7B's tokenizer NFC-normalizes the whole text, then lets tiktoken find special tokens.
+        return new QwenTokenizer(tiktoken, specials, count, NormalizationForm.FormC, normalizeBeforeSpecials: true,
+            Hash(content), "qwen");
+    }
+
+    static QwenTokenizer LoadTokenizerJson(string path, string configPath)
+    {
+        byte[] content = File.ReadAllBytes(path);
+        byte[] config = File.Exists(configPath) ? File.ReadAllBytes(configPath) : [];
+        try
+        {
+            using var doc = JsonDocument.Parse(content);
+            var root = doc.RootElement;
+            var model = Required(root, "model", path);
+            if (model.GetProperty("type").GetString() != "BPE")
+                throw new TokenizerFormatException(path, $"model type '{model.GetProperty("type").GetString()}' is not supported (only byte-level BPE)");
+            if (model.TryGetProperty("byte_fallback", out var fallback) && fallback.ValueKind == JsonValueKind.True)
+                throw new TokenizerFormatException(path, "byte_fallback BPE is not supported");
+            CheckPreTokenizer(root, path);
+            var normalization = ReadNormalizer(root, path);
+
+            var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var entry in Required(model, "vocab", path).EnumerateObject())
+                vocab[entry.Name] = entry.Value.GetInt32();
+            var merges = new List<string>();
+            foreach (var merge in Required(model, "merges", path).EnumerateArray())
+                merges.Add(merge.ValueKind == JsonValueKind.Array
+                    ? $"{merge[0].GetString()} {merge[1].GetString()}"
+                    : merge.GetString() ?? throw new TokenizerFormatException(path, "a merge is null"));
+
+            var specials = ReadAddedTokens(root, path);
+            if (config.Length > 0) AddConfigTokens(config, configPath, specials);
+            foreach (var (token, id) in specials)
+                if (vocab.TryGetValue(token, out int existing) && existing != id)
+                    throw new TokenizerFormatException(path, $"added token '{token}' has id {id} but the vocabulary gives it {existing}");
+
+            var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
+            {
+                Merges = merges,
+                ByteLevel = true,
+                PreTokenizer = QwenPreTokenizer.Instance,
+            });
+            int ordinary = vocab.Count == 0 ? 0 : vocab.Values.Max() + 1;
+            return new QwenTokenizer(bpe, specials, ordinary, normalization, normalizeBeforeSpecials: false,
+                Hash(content, config), "qwen2");
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException and not TokenizerFormatException)
+        {
+            throw new TokenizerFormatException(path, $"not a valid tokenizer.json ({e.Message})");
+        }
+    }
+
+    static JsonElement Required(JsonElement parent, string name, string path) =>
+        parent.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
+            ? value
+            : throw new TokenizerFormatException(path, $"missing \"{name}\"");
+
+    // Only Qwen's split pattern followed by a byte-level step that does no splitting of its own is
+    // supported: anything else would silently give other ids than Hugging Face.
+    static void CheckPreTokenizer(JsonElement root, string path)
+    {
+        var pre = Required(root, "pre_tokenizer", path);
+        bool ok = pre.GetProperty("type").GetString() == "Sequence"
+            && pre.GetProperty("pretokenizers") is { ValueKind: JsonValueKind.Array } steps
+            && steps.GetArrayLength() == 2
+            && steps[0].GetProperty("type").GetString() == "Split"
+            && steps[0].GetProperty("pattern").TryGetProperty("Regex", out var regex) && regex.GetString() == QwenPreTokenizer.Pattern
+            && steps[0].GetProperty("behavior").GetString() == "Isolated"
+            && !steps[0].GetProperty("invert").GetBoolean()
+            && steps[1].GetProperty("type").GetString() == "ByteLevel"
+            && !steps[1].GetProperty("use_regex").GetBoolean()
+            && !steps[1].GetProperty("add_prefix_space").GetBoolean();
+        if (!ok) throw new TokenizerFormatException(path, "pre_tokenizer is not Qwen's (Split on Qwen's pattern, then ByteLevel without regex)");
+    }
+
+    static NormalizationForm? ReadNormalizer(JsonElement root, string path)
+    {
+        if (!root.TryGetProperty("normalizer", out var normalizer) || normalizer.ValueKind == JsonValueKind.Null) return null;
+        if (normalizer.GetProperty("type").GetString() == "Sequence")
+        {
+            var steps = normalizer.GetProperty("normalizers");
+            if (steps.GetArrayLength() == 0) return null;
+            if (steps.GetArrayLength() > 1) throw new TokenizerFormatException(path, "a normalizer sequence of more than one step is not supported");
+            normalizer = steps[0];
+        }
+        return normalizer.GetProperty("type").GetString() switch
+        {
+            "NFC" => NormalizationForm.FormC,
+            "NFD" => NormalizationForm.FormD,
+            "NFKC" => NormalizationForm.FormKC,
+            "NFKD" => NormalizationForm.FormKD,
+            var other => throw new TokenizerFormatException(path, $"normalizer '{other}' is not supported"),
+        };
+    }
+
+    static Dictionary<string, int> ReadAddedTokens(JsonElement root, string path)
+    {
+        var tokens = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (!root.TryGetProperty("added_tokens", out var added) || added.ValueKind == JsonValueKind.Null) return tokens;
+        foreach (var token in added.EnumerateArray())
+        {
+            string content = token.GetProperty("content").GetString() ?? "";
+            CheckFlags(token, content, path);
+            if (content.Length == 0) throw new TokenizerFormatException(path, "an added token is empty");
+            if (tokens.TryGetValue(content, out int previous) && previous != token.GetProperty("id").GetInt32())
+                throw new TokenizerFormatException(path, $"added token '{content}' appears twice with different ids");
+            tokens[content] = token.GetProperty("id").GetInt32();
+        }
+        return tokens;
+    }
+
+    // tokenizer_config.json may name further added tokens (added_tokens_decoder); Hugging Face adds them.
+    static void AddConfigTokens(byte[] config, string path, Dictionary<string, int> tokens)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(config);
+            if (!doc.RootElement.TryGetProperty("added_tokens_decoder", out var decoder)) return;
+            foreach (var entry in decoder.EnumerateObject())
+            {
+                int id = int.Parse(entry.Name, System.Globalization.CultureInfo.InvariantCulture);
+                string content = entry.Value.GetProperty("content").GetString() ?? "";
+                CheckFlags(entry.Value, content, path);
+                if (tokens.TryGetValue(content, out int known) && known != id)
+                    throw new TokenizerFormatException(path, $"added token '{content}' has id {id} here but {known} in tokenizer.json");
+                tokens[content] = id;
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException and not TokenizerFormatException)
+        {
+            throw new TokenizerFormatException(path, $"not a valid tokenizer_config.json ({e.Message})");
+        }
+    }
+
+    static void CheckFlags(JsonElement token, string content, string path)
+    {
+        foreach (var flag in new[] { "lstrip", "rstrip", "single_word", "normalized" })
+            if (token.TryGetProperty(flag, out var value) && value.ValueKind == JsonValueKind.True)
+                throw new TokenizerFormatException(path, $"added token '{content}' sets {flag}, which is not supported");
+    }
+
+    static string Hash(params byte[][] parts)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var part in parts) sha.AppendData(part);
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}
