@@ -1,4 +1,10 @@
-using Vlm.Trainers.Runtime;
-var info = TorchRuntime.Probe();
-Console.WriteLine(info);
-Console.WriteLine(NativeFixStatus.Inspect(AppContext.BaseDirectory).Describe());
+using Vlm.Pipeline.Cli;
+using Vlm.Pipeline.Commands;
+
+var commands = new ICommand[]
+{
+    new DoctorCommand(),
+    new TokenizeCommand(),
+    new ExportTiktokenCommand(),
+};
+return new CommandRunner(commands).Run(args, Console.Out, Console.Error);

@@ -1,0 +1,69 @@
+namespace Vlm.Pipeline.Cli;
+
+/// <summary>
+/// Parsed command-line options: <c>--name value</c>, <c>--name=value</c> and bare flags. Names are
+/// accepted as <c>--snake_case</c> or <c>--kebab-case</c> (the original scripts use snake_case).
+/// </summary>
+internal sealed class CommandLine
+{
+    readonly Dictionary<string, string?> _options;
+
+    CommandLine(Dictionary<string, string?> options) => _options = options;
+
+    public static string Canonical(string name) => name.Replace('-', '_');
+
+    /// <summary>Parses <paramref name="args"/> against the options a command declares; throws <see cref="UsageException"/>.</summary>
+    public static CommandLine Parse(IReadOnlyList<string> args, IReadOnlyCollection<CommandOption> declared)
+    {
+        var known = declared.ToDictionary(o => Canonical(o.Name));
+        var options = new Dictionary<string, string?>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+                throw new UsageException($"unexpected argument '{arg}'");
+            string name = arg[2..];
+            string? value = null;
+            int equals = name.IndexOf('=');
+            if (equals >= 0)
+            {
+                value = name[(equals + 1)..];
+                name = name[..equals];
+            }
+            string key = Canonical(name);
+            if (!known.TryGetValue(key, out var option)) throw new UsageException($"unknown option '--{name}'");
+            if (option.IsFlag)
+            {
+                if (value is not null) throw new UsageException($"--{name} takes no value");
+            }
+            else if (value is null)
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                    throw new UsageException($"--{name} needs a value");
+                value = args[++i];
+            }
+            if (!options.TryAdd(key, value)) throw new UsageException($"--{name} is given twice");
+        }
+        return new CommandLine(options);
+    }
+
+    /// <summary>Throws when an option the command requires is absent (checked after --help is handled).</summary>
+    public void CheckRequired(IEnumerable<CommandOption> declared)
+    {
+        foreach (var option in declared.Where(o => o.Required))
+            if (!_options.ContainsKey(Canonical(option.Name)))
+                throw new UsageException($"--{option.Name} is required");
+    }
+
+    public bool Flag(string name) => _options.ContainsKey(Canonical(name));
+
+    public string? Value(string name) => _options.TryGetValue(Canonical(name), out var v) ? v : null;
+
+    public string Required(string name) => Value(name) ?? throw new UsageException($"--{name} is required");
+}
+
+/// <summary>An option a command accepts, for parsing and for its --help text.</summary>
+internal sealed record CommandOption(string Name, string Help, bool Required = false, bool IsFlag = false, string? Default = null);
+
+/// <summary>The command line is wrong: printed with the command's usage, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
