@@ -13,14 +13,29 @@ public sealed record Turn(Speaker Speaker, string Text);
 public sealed record ConversationRecord(string Id, string? Image, IReadOnlyList<Turn> Turns);
 
 /// <summary>
-/// What a source yields per record: the record, or the reason it was rejected. Either way it names
-/// the file and the record's zero-based index there, so a reject can be found again.
+/// One image with its captions (AI Challenger's five Chinese captions, or one COCO caption): the
+/// prompt around them is chosen later, by the conversation templating policy.
 /// </summary>
-public sealed record SourceItem(string File, long Index, string? Id, ConversationRecord? Record, string? RejectReason)
+public sealed record CaptionRecord(string Id, string Image, IReadOnlyList<string> Captions);
+
+/// <summary>
+/// What a source yields per record: the record, or the reason it was rejected. Either way it names
+/// the file and the record's zero-based index there (for JSONL files, the line index), so a reject
+/// can be found again.
+/// </summary>
+public sealed record SourceItem<TRecord>(string File, long Index, string? Id, TRecord? Record, string? RejectReason)
+    where TRecord : class
 {
     public bool IsRejected => RejectReason is not null;
+}
 
-    public static SourceItem Accepted(string file, long index, ConversationRecord record) => new(file, index, record.Id, record, null);
+/// <summary>Constructors for <see cref="SourceItem{TRecord}"/>.</summary>
+public static class SourceItem
+{
+    public static SourceItem<ConversationRecord> Accepted(string file, long index, ConversationRecord record) => new(file, index, record.Id, record, null);
 
-    public static SourceItem Rejected(string file, long index, string? id, string reason) => new(file, index, id, null, reason);
+    public static SourceItem<CaptionRecord> Accepted(string file, long index, CaptionRecord record) => new(file, index, record.Id, record, null);
+
+    public static SourceItem<TRecord> Rejected<TRecord>(string file, long index, string? id, string reason) where TRecord : class =>
+        new(file, index, id, null, reason);
 }

@@ -9,7 +9,7 @@ namespace Vlm.Datasets.Sources;
 /// </summary>
 public static class LlavaJsonSource
 {
-    public static IEnumerable<SourceItem> Read(string path)
+    public static IEnumerable<SourceItem<ConversationRecord>> Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such annotation file", path);
         foreach (var element in JsonArrayReader.Read(path))

@@ -3,7 +3,7 @@ namespace Vlm.Datasets.Sources;
 /// <summary>A JSONL file with one LLaVA-shaped record per line; blank lines are skipped.</summary>
 public static class LlavaJsonlSource
 {
-    public static IEnumerable<SourceItem> Read(string path)
+    public static IEnumerable<SourceItem<ConversationRecord>> Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such annotation file", path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);

@@ -10,39 +10,18 @@ internal static class LlavaRecordParser
 {
     public const string ImageTag = "<image>";
 
-    public static SourceItem Parse(string file, long index, ReadOnlyMemory<byte> json)
+    public static SourceItem<ConversationRecord> Parse(string file, long index, ReadOnlyMemory<byte> json)
     {
-        // JsonDocument checks UTF-8 only when a string is read, and then throws: check it first.
-        if (!System.Text.Unicode.Utf8.IsValid(json.Span)) return SourceItem.Rejected(file, index, null, "invalid UTF-8");
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            return SourceItem.Rejected(file, index, null, $"malformed JSON ({e.Message})");
-        }
-        using (doc)
-        {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return SourceItem.Rejected(file, index, null, "record is not a JSON object");
-            string? id = root.TryGetProperty("id", out var idValue) ? IdText(idValue) : null;
-            if (string.IsNullOrEmpty(id)) return SourceItem.Rejected(file, index, null, "missing id");
-            string? reason = Validate(root, out string? image, out var turns);
-            return reason is null
-                ? SourceItem.Accepted(file, index, new ConversationRecord(id, image, turns))
-                : SourceItem.Rejected(file, index, id, reason);
-        }
+        using var doc = JsonRecord.TryParse(json, out string? broken);
+        if (doc is null) return SourceItem.Rejected<ConversationRecord>(file, index, null, broken!);
+        var root = doc.RootElement;
+        string? id = JsonRecord.Text(root, "id");
+        if (string.IsNullOrEmpty(id)) return SourceItem.Rejected<ConversationRecord>(file, index, null, "missing id");
+        string? reason = Validate(root, out string? image, out var turns);
+        return reason is null
+            ? SourceItem.Accepted(file, index, new ConversationRecord(id, image, turns))
+            : SourceItem.Rejected<ConversationRecord>(file, index, id, reason);
     }
-
-    // Ids are strings in LLaVA files and numbers in some derived ones.
-    static string? IdText(JsonElement id) => id.ValueKind switch
-    {
-        JsonValueKind.String => id.GetString(),
-        JsonValueKind.Number => id.GetRawText(),
-        _ => null,
-    };
 
     static string? Validate(JsonElement root, out string? image, out List<Turn> turns)
     {

@@ -14,7 +14,7 @@ public class LlavaJsonSourceTests
           {"from": "gpt", "value": "Red."}]}
         """;
 
-    static List<SourceItem> ReadArray(string json)
+    static List<SourceItem<ConversationRecord>> ReadArray(string json)
     {
         using var temp = new TempFolder();
         File.WriteAllText(temp.File("a.json"), json, new UTF8Encoding(false));
@@ -87,7 +87,7 @@ public class LlavaJsonSourceTests
         using var temp = new TempFolder();
         string text = $"[{Good}, {Good}";
         File.WriteAllText(temp.File("a.json"), text[..^10]);
-        var seen = new List<SourceItem>();
+        var seen = new List<SourceItem<ConversationRecord>>();
         var e = Assert.Throws<InvalidDataException>(() => { foreach (var item in LlavaJsonSource.Read(temp.File("a.json"))) seen.Add(item); });
         Assert.Single(seen);
         Assert.Contains($"{temp.File("a.json")}: byte ", e.Message);
