@@ -10,7 +10,11 @@ public sealed record Turn(Speaker Speaker, string Text);
 /// One training record as a source file gives it: an id, the image file it refers to (null for
 /// text-only records) and every turn, in order.
 /// </summary>
-public sealed record ConversationRecord(string Id, string? Image, IReadOnlyList<Turn> Turns);
+public sealed record ConversationRecord(string Id, string? Image, IReadOnlyList<Turn> Turns)
+{
+    /// <summary>Where the image goes in a turn's text, as LLaVA files mark it.</summary>
+    public const string ImageTag = "<image>";
+}
 
 /// <summary>
 /// One image with its captions (AI Challenger's five Chinese captions, or one COCO caption): the

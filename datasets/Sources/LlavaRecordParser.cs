@@ -8,8 +8,6 @@ namespace Vlm.Datasets.Sources;
 /// </summary>
 internal static class LlavaRecordParser
 {
-    public const string ImageTag = "<image>";
-
     public static SourceItem<ConversationRecord> Parse(string file, long index, ReadOnlyMemory<byte> json)
     {
         using var doc = JsonRecord.TryParse(json, out string? broken);
@@ -55,14 +53,14 @@ internal static class LlavaRecordParser
             if (speaker != expected) return $"turn {turn} is from '{from.GetString()}' but turns must alternate human, gpt";
             string text = value.GetString()!;
             if (speaker == Speaker.Assistant && string.IsNullOrWhiteSpace(text)) return $"turn {turn} has an empty answer";
-            if (speaker == Speaker.Assistant && text.Contains(ImageTag, StringComparison.Ordinal)) return $"turn {turn}: an answer holds {ImageTag}";
-            tags += Count(text, ImageTag);
+            if (speaker == Speaker.Assistant && text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)) return $"turn {turn}: an answer holds {ConversationRecord.ImageTag}";
+            tags += Count(text, ConversationRecord.ImageTag);
             turns.Add(new Turn(speaker.Value, text));
             turn++;
         }
         if (turns[^1].Speaker != Speaker.Assistant) return "the last turn is not an answer";
         int images = image is null ? 0 : 1;
-        if (tags > images) return $"{tags} {ImageTag} tags but {images} image{(images == 1 ? "" : "s")}";
+        if (tags > images) return $"{tags} {ConversationRecord.ImageTag} tags but {images} image{(images == 1 ? "" : "s")}";
         return null;
     }
 

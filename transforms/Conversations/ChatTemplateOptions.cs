@@ -1,0 +1,31 @@
+namespace Vlm.Transforms.Conversations;
+
+/// <summary>Which chat format a conversation is rendered in.</summary>
+public enum ChatFormat
+{
+    /// <summary>Qwen-7B-Chat: chatml, image token <c>&lt;|extra_0|&gt;</c>, the final answer ends with <c>&lt;|endoftext|&gt;</c> as the original trains it.</summary>
+    Qwen,
+    /// <summary>Qwen2 family: chatml, <c>&lt;|vision_start|&gt;&lt;|image_pad|&gt;…&lt;|vision_end|&gt;</c>, every answer ends with <c>&lt;|im_end|&gt;</c>.</summary>
+    Qwen2,
+}
+
+/// <summary>
+/// How conversations become token ids and labels. Defaults match the original system: Qwen-7B
+/// chatml, its Chinese system prompt, CLIP ViT-L/14's 256 image features.
+/// </summary>
+public sealed record ChatTemplateOptions
+{
+    /// <summary>The original's system prompt ("You are an image understanding assistant.").</summary>
+    public const string OriginalSystemPrompt = "你是一位图像理解助手。";
+
+    public ChatFormat Format { get; init; } = ChatFormat.Qwen;
+
+    /// <summary>System prompt; null or empty leaves the system turn out.</summary>
+    public string? SystemPrompt { get; init; } = OriginalSystemPrompt;
+
+    /// <summary>Image placeholder ids per image: the vision tower's feature count (CLIP-L/14 at 224: 256; SigLIP-so400m at 384: 729).</summary>
+    public int ImageTokenCount { get; init; } = 256;
+
+    /// <summary>Keep only the first question and answer (the original's LLaVA handling); off by default: every turn is kept.</summary>
+    public bool FirstTurnOnly { get; init; }
+}

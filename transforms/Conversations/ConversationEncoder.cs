@@ -1,0 +1,111 @@
+using System.Text;
+using Vlm.Datasets.Sources;
+using Vlm.Datasets.Tokenizers;
+
+namespace Vlm.Transforms.Conversations;
+
+/// <summary>
+/// Renders a conversation in chatml and tokenizes it piece by piece, so that every label boundary
+/// falls exactly between an answer and the prompt around it (the original also tokenizes prompt
+/// and answer apart and concatenates them). Each <c>&lt;image&gt;</c> tag becomes
+/// <see cref="ChatTemplateOptions.ImageTokenCount"/> image-token ids in place: shards hold the
+/// expanded ids, as Hugging Face's LLaVA processor does, so lengths are real and the model finds the
+/// image positions by id.
+/// </summary>
+public sealed class ConversationEncoder
+{
+    readonly ITextTokenizer _tokenizer;
+    readonly ChatTemplateOptions _options;
+    readonly int _imStart, _imEnd, _endOfText, _imageToken;
+    readonly int? _visionStart, _visionEnd;
+    readonly int[] _newline;
+
+    public ConversationEncoder(ITextTokenizer tokenizer, ChatTemplateOptions options)
+    {
+        if (options.ImageTokenCount < 1) throw new ArgumentOutOfRangeException(nameof(options), "ImageTokenCount must be at least 1");
+        _tokenizer = tokenizer;
+        _options = options;
+        _imStart = Special(QwenSpecialTokens.ImStart);
+        _imEnd = Special(QwenSpecialTokens.ImEnd);
+        _endOfText = Special(QwenSpecialTokens.EndOfText);
+        if (options.Format == ChatFormat.Qwen)
+        {
+            _imageToken = Special(QwenSpecialTokens.Extra(0));
+        }
+        else
+        {
+            _imageToken = Special("<|image_pad|>");
+            _visionStart = Special("<|vision_start|>");
+            _visionEnd = Special("<|vision_end|>");
+        }
+        _newline = [.. tokenizer.Encode("\n")];
+    }
+
+    /// <summary>The id the model replaces with image features.</summary>
+    public int ImageTokenId => _imageToken;
+
+    int Special(string token) => _tokenizer.SpecialTokenId(token)
+        ?? throw new ArgumentException($"the tokenizer has no {token} token, which the {_options.Format} chat format needs");
+
+    public EncodedConversation Encode(ConversationRecord record)
+    {
+        var turns = _options.FirstTurnOnly ? record.Turns.Take(2).ToList() : record.Turns;
+        var ids = new List<int>();
+        var labels = new List<int>();
+        var text = new StringBuilder();
+        int images = 0;
+
+        if (!string.IsNullOrEmpty(_options.SystemPrompt))
+            Prompt(ids, labels, text, "system", _options.SystemPrompt, ref images);
+        for (int i = 0; i < turns.Count; i++)
+        {
+            var turn = turns[i];
+            if (turn.Speaker == Speaker.Human)
+            {
+                Prompt(ids, labels, text, "user", turn.Text, ref images);
+                continue;
+            }
+            // "<|im_start|>assistant\n" is prompt; the answer and its end token are trained.
+            Untrained(ids, labels, text, [_imStart, .. _tokenizer.Encode("assistant\n")], "<|im_start|>assistant\n");
+            bool last = i == turns.Count - 1;
+            var answer = _tokenizer.Encode(turn.Text);
+            int end = _options.Format == ChatFormat.Qwen && last ? _endOfText : _imEnd;
+            ids.AddRange(answer);
+            labels.AddRange(answer);
+            ids.Add(end);
+            labels.Add(end);
+            text.Append(turn.Text).Append(end == _imEnd ? QwenSpecialTokens.ImEnd : QwenSpecialTokens.EndOfText);
+            if (!last || _options.Format == ChatFormat.Qwen2) Untrained(ids, labels, text, _newline, "\n");
+        }
+        return new EncodedConversation(text.ToString(), [.. ids], [.. labels], images, images * _options.ImageTokenCount);
+    }
+
+    void Prompt(List<int> ids, List<int> labels, StringBuilder text, string role, string content, ref int images)
+    {
+        Untrained(ids, labels, text, [_imStart, .. _tokenizer.Encode(role + "\n")], $"<|im_start|>{role}\n");
+        var pieces = content.Split(ConversationRecord.ImageTag);
+        for (int p = 0; p < pieces.Length; p++)
+        {
+            if (p > 0)
+            {
+                images++;
+                var placeholder = new List<int>();
+                if (_visionStart is { } vs) placeholder.Add(vs);
+                placeholder.AddRange(Enumerable.Repeat(_imageToken, _options.ImageTokenCount));
+                if (_visionEnd is { } ve) placeholder.Add(ve);
+                Untrained(ids, labels, text, placeholder, _options.Format == ChatFormat.Qwen
+                    ? QwenSpecialTokens.Extra(0)
+                    : "<|vision_start|><|image_pad|><|vision_end|>");
+            }
+            if (pieces[p].Length > 0) Untrained(ids, labels, text, _tokenizer.Encode(pieces[p]), pieces[p]);
+        }
+        Untrained(ids, labels, text, [_imEnd, .. _newline], "<|im_end|>\n");
+    }
+
+    static void Untrained(List<int> ids, List<int> labels, StringBuilder text, IReadOnlyList<int> piece, string pieceText)
+    {
+        ids.AddRange(piece);
+        labels.AddRange(Enumerable.Repeat(EncodedConversation.IgnoreIndex, piece.Count));
+        text.Append(pieceText);
+    }
+}
