@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Parquet;
 using Parquet.Serialization;
+using Vlm.Datasets.IO;
 
 namespace Vlm.Datasets.Shards;
 
@@ -18,25 +19,9 @@ public static class ShardFile
         CancellationToken cancellation = default)
     {
         if (rows.Count == 0) throw new ArgumentException("a shard needs at least one row", nameof(rows));
-        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                await ParquetSerializer.SerializeAsync(rows, stream, new ParquetOptions { RowGroupSize = rowGroupSize }, cancellationToken: cancellation);
-                await stream.FlushAsync(cancellation);
-                stream.Flush(flushToDisk: true);
-            }
-            string hash = await HashAsync(temp, cancellation);
-            File.Move(temp, path, overwrite: true);
-            return hash;
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        await AtomicFile.WriteAsync(path, stream =>
+            ParquetSerializer.SerializeAsync(rows, stream, new ParquetOptions { RowGroupSize = rowGroupSize }, cancellationToken: cancellation));
+        return await HashAsync(path, cancellation);
     }
 
     public static async Task<IList<ShardRow>> ReadAsync(string path, CancellationToken cancellation = default) =>

@@ -1,4 +1,5 @@
 using System.Text;
+using Vlm.Datasets.IO;
 
 namespace Vlm.Datasets.Tokenizers;
 
@@ -38,12 +39,11 @@ internal static class TiktokenFile
     /// <summary>Writes ranks as qwen.tiktoken lines, in rank order.</summary>
     public static void Write(string path, IEnumerable<(byte[] Bytes, int Rank)> ranks)
     {
-        string temp = path + ".tmp";
-        using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false)) { NewLine = "\n" })
+        AtomicFile.Write(path, stream =>
         {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
             foreach (var (bytes, rank) in ranks.OrderBy(r => r.Rank))
                 writer.WriteLine($"{Convert.ToBase64String(bytes)} {rank}");
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 }

@@ -1,11 +1,12 @@
 using System.Text;
+using Vlm.Datasets.IO;
 
 namespace Vlm.Pipeline.Cli;
 
 /// <summary>
-/// Reads a file line by line as strict UTF-8, so that a bad byte is reported with its line number
-/// (a StreamReader decodes in blocks and cannot say which line was at fault). A leading BOM is
-/// skipped; "\n" and "\r\n" end lines; a final newline does not start an empty line.
+/// Reads a text file line by line as strict UTF-8, so that a bad byte is reported with its line
+/// number (a StreamReader decodes in blocks and cannot say which line was at fault). A leading BOM
+/// is skipped.
 /// </summary>
 internal static class Utf8Lines
 {
@@ -13,37 +14,20 @@ internal static class Utf8Lines
 
     public static IEnumerable<(int Number, string Text)> Read(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        var line = new MemoryStream();
-        int number = 0;
-        bool first = true;
-        int b;
-        while ((b = stream.ReadByte()) >= 0)
+        foreach (var (number, line) in ByteLines.Read(path))
         {
-            if (b != '\n')
+            var bytes = line.Span;
+            if (number == 1 && bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
+            string text;
+            try
             {
-                line.WriteByte((byte)b);
-                continue;
+                text = Strict.GetString(bytes);
             }
-            yield return (++number, Decode(path, number, line, ref first));
-            line.SetLength(0);
-        }
-        if (line.Length > 0) yield return (++number, Decode(path, number, line, ref first));
-    }
-
-    static string Decode(string path, int number, MemoryStream line, ref bool first)
-    {
-        var bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
-        if (first && bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
-        first = false;
-        if (bytes.EndsWith("\r"u8)) bytes = bytes[..^1];
-        try
-        {
-            return Strict.GetString(bytes);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new InvalidDataException($"{path}: line {number}: not valid UTF-8 (byte at index {e.Index} of the line)");
+            catch (DecoderFallbackException e)
+            {
+                throw new InvalidDataException($"{path}: line {number}: not valid UTF-8 (byte at index {e.Index} of the line)");
+            }
+            yield return (number, text);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Vlm.Datasets.IO;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Cli;
 
@@ -31,33 +32,23 @@ internal sealed class TokenizeCommand : ICommand
         var tokenizer = QwenTokenizer.Load(args.Value("tokenizer") ?? BuiltInTokenizer.Folder);
 
         bool jsonl = input.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
-        string directory = Path.GetDirectoryName(Path.GetFullPath(target))!;
-        Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         int count = 0, tokens = 0;
-        try
+        AtomicFile.Write(target, stream =>
         {
-            using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false)) { NewLine = "\n" })
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+            var line = new StringBuilder();
+            foreach (var (number, text) in Utf8Lines.Read(input))
             {
-                var line = new StringBuilder();
-                foreach (var (number, text) in Utf8Lines.Read(input))
-                {
-                    string value = jsonl ? ReadText(input, number, text) : text;
-                    var ids = tokenizer.Encode(value);
-                    line.Clear().Append("{\"text\":");
-                    JsonText.WriteString(line, value);
-                    line.Append(",\"ids\":[").AppendJoin(',', ids).Append("]}");
-                    writer.WriteLine(line);
-                    count++;
-                    tokens += ids.Count;
-                }
+                string value = jsonl ? ReadText(input, number, text) : text;
+                var ids = tokenizer.Encode(value);
+                line.Clear().Append("{\"text\":");
+                JsonText.WriteString(line, value);
+                line.Append(",\"ids\":[").AppendJoin(',', ids).Append("]}");
+                writer.WriteLine(line);
+                count++;
+                tokens += ids.Count;
             }
-            File.Move(temp, target, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        });
         output.WriteLine($"{count} texts, {tokens} tokens -> {target} (tokenizer {tokenizer.Kind}, sha256 {tokenizer.Fingerprint[..12]})");
         return ExitCodes.Ok;
     }
