@@ -5,9 +5,6 @@ namespace Vlm.Trainers.Runtime;
 /// <summary>What the build-time libstdc++ fix did to the TorchSharp native library this app loads.</summary>
 internal sealed record NativeFixStatus(string? LibraryPath, string? HostLibStdCxx, IReadOnlyList<string> WeakenedVersions, IReadOnlyList<string> UnmetVersions)
 {
-    /// <summary>The fix is active when it weakened a version the host lacks, and nothing unmet remains.</summary>
-    public bool Active => WeakenedVersions.Count > 0 && UnmetVersions.Count == 0;
-
     public string Describe()
     {
         if (LibraryPath is null) return "not applicable (no libLibTorchSharp.so next to the app)";

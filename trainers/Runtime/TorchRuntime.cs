@@ -5,7 +5,7 @@ namespace Vlm.Trainers.Runtime;
 /// <summary>Facts about the TorchSharp runtime in this process, for `vlm doctor`.</summary>
 internal sealed record TorchRuntimeInfo(
     string TorchSharpVersion, string LibTorchVersion, bool CudaAvailable, IReadOnlyList<string> CudaDevices,
-    int Threads, string Backend);
+    int Threads);
 
 internal static class TorchRuntime
 {
@@ -27,8 +27,7 @@ internal static class TorchRuntime
             return new TorchRuntimeInfo(
                 typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "unknown",
                 torch.__version__,
-                cuda, devices, torch.get_num_threads(),
-                cuda ? "cuda" : "cpu");
+                cuda, devices, torch.get_num_threads());
         }
         catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)
         {
