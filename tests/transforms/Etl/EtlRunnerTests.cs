@@ -1,0 +1,164 @@
+using System.Text.Json;
+using Vlm.Datasets.Shards;
+using Vlm.Tests.Datasets.Tokenizers;
+using Vlm.Tests.TestSupport;
+using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Etl;
+
+namespace Vlm.Tests.Transforms.Etl;
+
+[Collection(TokenizerCollection.Name)]
+public class EtlRunnerTests(TokenizerFixture tokenizers) : IDisposable
+{
+    readonly TempFolder _data = new();
+
+    public void Dispose() => _data.Dispose();
+
+    /// <summary>A LLaVA file of 25 records (every fifth one bad in its own way) and an AI Challenger file of 6.</summary>
+    IReadOnlyList<EtlSource> Sources()
+    {
+        string images = Path.Combine(_data.Path, "images");
+        for (int i = 0; i < 6; i++) TestImages.Write(Path.Combine(images, $"{i}.png"), 8 + i, 8);
+        File.WriteAllText(Path.Combine(images, "broken.png"), "not an image");
+        var llava = Enumerable.Range(0, 25).Select(i => (i % 5) switch
+        {
+            1 => $$"""{"id": "l{{i}}", "image": "missing.png", "conversations": [{"from": "human", "value": "<image>q"}, {"from": "gpt", "value": "a"}]}""",
+            2 => $$"""{"id": "l{{i}}", "conversations": [{"from": "human", "value": "q"}, {"from": "bot", "value": "a"}]}""",
+            3 => $$"""{"id": "l{{i}}", "image": "broken.png", "conversations": [{"from": "human", "value": "<image>q"}, {"from": "gpt", "value": "a"}]}""",
+            _ => $$"""{"id": "l{{i}}", "image": "{{i % 6}}.png", "conversations": [{"from": "human", "value": "<image>\nWhat shape is it? {{i}}"}, {"from": "gpt", "value": "A red circle {{i}}."}, {"from": "human", "value": "Colour?"}, {"from": "gpt", "value": "Red."}]}""",
+        });
+        File.WriteAllText(_data.File("detail.json"), "[" + string.Join(",\n", llava) + "]");
+        var captions = Enumerable.Range(0, 6).Select(i => $$"""{"url": "u", "image_id": "{{i}}.png", "caption": ["红色的圆{{i}}", "一个圆"]}""");
+        File.WriteAllText(_data.File("captions.json"), "[" + string.Join(",", captions) + "]");
+        return [new(SourceFormat.Llava, _data.File("detail.json"), images), new(SourceFormat.AiChallenger, _data.File("captions.json"), images)];
+    }
+
+    EtlOptions Options(string output, IReadOnlyList<EtlSource> sources) => new()
+    {
+        Sources = sources,
+        Output = output,
+        Template = new ChatTemplateOptions { ImageTokenCount = 16 },
+        RecordsPerShard = 8,
+    };
+
+    Task<EtlResult> Run(EtlOptions options, IProgress<long>? progress = null, CancellationToken cancellation = default) =>
+        new EtlRunner(tokenizers.Qwen, options).RunAsync(progress, cancellation);
+
+    static Dictionary<string, string> Hashes(string folder) =>
+        Directory.GetFiles(folder, "shard-*.parquet").ToDictionary(f => Path.GetFileName(f), f => ShardFile.HashAsync(f).Result);
+
+    [Fact]
+    public async Task Writes_shards_manifest_and_rejects_that_agree()
+    {
+        using var output = new TempFolder();
+        var result = await Run(Options(output.Path, Sources()));
+        var manifest = result.Manifest!;
+        Assert.Equal(31, manifest.Records);
+        Assert.Equal(16, manifest.Rows); // 10 good LLaVA records (i % 5 is 0 or 4) + 6 captions
+        Assert.Equal(15, manifest.Rejected);
+        Assert.Equal(15, File.ReadAllLines(Path.Combine(output.Path, EtlManifest.RejectsFileName)).Length);
+        Assert.Equal(5, manifest.RejectReasons["image file not found"]);
+        Assert.Equal(5, manifest.RejectReasons["image does not decode"]);
+        Assert.Equal(4, manifest.Shards.Count); // 31 records in ranges of 8
+        Assert.Equal(manifest.Rows, manifest.Shards.Sum(s => s.Rows));
+        Assert.Equal(6, manifest.Sources["aichallenger:captions.json"].Rows);
+
+        var rows = manifest.Shards.SelectMany(s => ShardFile.ReadAsync(Path.Combine(output.Path, s.File)).Result).ToList();
+        Assert.Equal(16, rows.Count);
+        var first = rows[0];
+        Assert.Equal("l0", first.Id);
+        Assert.Equal("0.png", first.Image);
+        Assert.Equal(16, first.NumImageTokens);
+        Assert.Equal(16, first.InputIds.Count(id => id == manifest.ImageTokenId));
+        Assert.Equal(first.InputIds.Count, first.Labels.Count);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output.Path, EtlManifest.FileName)));
+        Assert.Equal(JsonValueKind.Number, doc.RootElement.GetProperty("rows").ValueKind);
+        Assert.Equal(JsonValueKind.Number, doc.RootElement.GetProperty("rejected").ValueKind);
+        Assert.Equal(tokenizers.Qwen.Fingerprint, doc.RootElement.GetProperty("tokenizer_sha256").GetString());
+    }
+
+    [Fact]
+    public async Task Two_runs_give_the_same_shard_hashes_and_a_rerun_skips_every_shard()
+    {
+        var sources = Sources();
+        using var a = new TempFolder();
+        using var b = new TempFolder();
+        await Run(Options(a.Path, sources));
+        await Run(Options(b.Path, sources));
+        Assert.Equal(Hashes(a.Path), Hashes(b.Path));
+        var again = await Run(Options(a.Path, sources));
+        Assert.Equal(0, again.ShardsWritten);
+        Assert.Equal(4, again.ShardsSkipped);
+    }
+
+    [Fact]
+    public async Task A_run_killed_midway_resumes_to_the_same_output()
+    {
+        var sources = Sources();
+        using var whole = new TempFolder();
+        await Run(Options(whole.Path, sources));
+
+        using var resumed = new TempFolder();
+        using var kill = new CancellationTokenSource();
+        var progress = new SyncProgress(p => { if (p == 20) kill.Cancel(); });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Run(Options(resumed.Path, sources), progress, kill.Token));
+        Assert.False(File.Exists(Path.Combine(resumed.Path, EtlManifest.FileName)));
+        Assert.Empty(Directory.GetFiles(resumed.Path, "*.tmp", SearchOption.AllDirectories));
+
+        var result = await Run(Options(resumed.Path, sources));
+        Assert.Equal(2, result.ShardsSkipped);
+        Assert.Equal(Hashes(whole.Path), Hashes(resumed.Path));
+        Assert.Equal(File.ReadAllText(Path.Combine(whole.Path, EtlManifest.RejectsFileName)), File.ReadAllText(Path.Combine(resumed.Path, EtlManifest.RejectsFileName)));
+    }
+
+    [Fact]
+    public async Task A_job_array_of_three_writes_the_same_shards_as_one_process()
+    {
+        var sources = Sources();
+        using var single = new TempFolder();
+        var one = (await Run(Options(single.Path, sources))).Manifest!;
+        using var array = new TempFolder();
+        EtlManifest? last = null;
+        for (int i = 0; i < 3; i++)
+        {
+            var result = await Run(Options(array.Path, sources) with { ShardCount = 3, ShardIndex = i });
+            // the manifest appears only once the last missing shard is written
+            if (i < 2) Assert.Null(result.Manifest);
+            else Assert.NotNull(result.Manifest);
+            last = result.Manifest;
+        }
+        Assert.Equal(Hashes(single.Path), Hashes(array.Path));
+        Assert.Equal(one.Rows, last!.Rows);
+        Assert.Equal(File.ReadAllText(Path.Combine(single.Path, EtlManifest.FileName)), File.ReadAllText(Path.Combine(array.Path, EtlManifest.FileName)).Replace(array.Path, single.Path));
+    }
+
+    [Fact]
+    public async Task Length_policy_drops_or_truncates_and_counts()
+    {
+        var sources = Sources();
+        using var dropped = new TempFolder();
+        var drop = (await Run(Options(dropped.Path, sources) with { MaxLength = 60 })).Manifest!;
+        Assert.True(drop.RejectReasons["too long"] > 0);
+        using var truncated = new TempFolder();
+        var cut = (await Run(Options(truncated.Path, sources) with { MaxLength = 60, LengthPolicy = LengthPolicy.Truncate })).Manifest!;
+        Assert.True(cut.Truncated > 0);
+        var rows = cut.Shards.SelectMany(s => ShardFile.ReadAsync(Path.Combine(truncated.Path, s.File)).Result);
+        Assert.All(rows, r => Assert.True(r.InputIds.Count <= 60));
+    }
+
+    [Fact]
+    public async Task A_bad_config_stops_before_anything_is_written()
+    {
+        using var output = new TempFolder();
+        var options = Options(Path.Combine(output.Path, "out"), [new EtlSource(SourceFormat.Llava, _data.File("none.json"), _data.Path)]);
+        await Assert.ThrowsAsync<FileNotFoundException>(() => Run(options));
+        Assert.False(Directory.Exists(Path.Combine(output.Path, "out")));
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
+    sealed class SyncProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}

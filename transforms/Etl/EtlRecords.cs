@@ -1,0 +1,32 @@
+using Vlm.Datasets.Sources;
+using Vlm.Transforms.Conversations;
+
+namespace Vlm.Transforms.Etl;
+
+/// <summary>Every source's records, in order, as conversations (captions through the caption policy).</summary>
+internal static class EtlRecords
+{
+    public static IEnumerable<(EtlSource Source, SourceItem<ConversationRecord> Item)> Read(IReadOnlyList<EtlSource> sources, int seed)
+    {
+        foreach (var source in sources)
+        {
+            var items = source.Format switch
+            {
+                SourceFormat.Llava => LlavaJsonSource.Read(source.Annotations),
+                SourceFormat.Jsonl => LlavaJsonlSource.Read(source.Annotations),
+                SourceFormat.AiChallenger => Captions(AiChallengerSource.Read(source.Annotations), new CaptionPolicy { Seed = seed }),
+                SourceFormat.Coco => Captions(CocoCaptionsSource.Read(source.Annotations), new CaptionPolicy { Seed = seed, Prompts = CaptionPolicy.EnglishPrompts }),
+                _ => throw new ArgumentOutOfRangeException(nameof(sources), source.Format, "unknown source format"),
+            };
+            foreach (var item in items) yield return (source, item);
+        }
+    }
+
+    static IEnumerable<SourceItem<ConversationRecord>> Captions(IEnumerable<SourceItem<CaptionRecord>> items, CaptionPolicy policy)
+    {
+        foreach (var item in items)
+            yield return item.Record is { } record
+                ? SourceItem.Accepted(item.File, item.Index, policy.ToConversation(record))
+                : SourceItem.Rejected<ConversationRecord>(item.File, item.Index, item.Id, item.RejectReason!);
+    }
+}
