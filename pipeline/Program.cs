@@ -6,5 +6,6 @@ var commands = new ICommand[]
     new DoctorCommand(),
     new TokenizeCommand(),
     new ExportTiktokenCommand(),
+    new PrepareCommand(),
 };
 return new CommandRunner(commands).Run(args, Console.Out, Console.Error);

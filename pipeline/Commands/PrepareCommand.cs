@@ -1,0 +1,116 @@
+using System.Globalization;
+using Vlm.Datasets.Tokenizers;
+using Vlm.Pipeline.Cli;
+using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Etl;
+
+namespace Vlm.Pipeline.Commands;
+
+/// <summary>
+/// <c>vlm prepare</c>: one annotation source to Parquet shards, a manifest and a rejects file.
+/// Exit 0 when the run completed (rejected records included); 1 when it could not run.
+/// </summary>
+internal sealed class PrepareCommand : ICommand
+{
+    public string Name => "prepare";
+    public string Summary => "turn LLaVA / AI Challenger / COCO / JSONL annotations into Parquet training shards";
+    public string Example => "vlm prepare --format llava --annotations detail_23k.json --images ./train2017 --output ./shards";
+
+    public IReadOnlyList<CommandOption> Options { get; } =
+    [
+        new("format", "llava, jsonl, aichallenger or coco", Required: true),
+        new("annotations", "the annotation file", Required: true),
+        new("images", "folder the records' image paths are relative to", Required: true),
+        new("output", "folder for shards, manifest.json and rejects.jsonl", Required: true),
+        new("tokenizer", "tokenizer folder", Default: "the built-in Qwen tokenizer"),
+        new("template", "qwen (Qwen-7B chatml, <|extra_0|>) or qwen2 (Qwen2 chatml, <|image_pad|>)", Default: "the tokenizer's: qwen for qwen.tiktoken, qwen2 for tokenizer.json"),
+        new("system_prompt", "system prompt; empty for none", Default: ChatTemplateOptions.OriginalSystemPrompt),
+        new("image_tokens", "image placeholder ids per image (the vision tower's feature count)", Default: "256"),
+        new("first_turn_only", "keep only the first question and answer of each record", IsFlag: true),
+        new("max_length", "longest conversation in tokens", Default: "2048"),
+        new("length_policy", "drop or truncate conversations over max_length", Default: "drop"),
+        new("seed", "seed of the caption policy (AI Challenger, COCO)", Default: "42"),
+        new("records_per_shard", "input records per shard", Default: "2048"),
+        new("shard_count", "processes in a job array", Default: "1"),
+        new("shard_index", "this process's index in the job array", Default: "0"),
+    ];
+
+    public int Run(CommandLine args, TextWriter output)
+    {
+        var format = args.Required("format") switch
+        {
+            "llava" => SourceFormat.Llava,
+            "jsonl" => SourceFormat.Jsonl,
+            "aichallenger" => SourceFormat.AiChallenger,
+            "coco" => SourceFormat.Coco,
+            var other => throw new UsageException($"--format must be llava, jsonl, aichallenger or coco, not '{other}'"),
+        };
+        var tokenizer = QwenTokenizer.Load(args.Value("tokenizer") ?? BuiltInTokenizer.Folder);
+        var template = new ChatTemplateOptions
+        {
+            Format = (args.Value("template") ?? tokenizer.Kind) switch
+            {
+                "qwen" => ChatFormat.Qwen,
+                "qwen2" => ChatFormat.Qwen2,
+                var other => throw new UsageException($"--template must be qwen or qwen2, not '{other}'"),
+            },
+            SystemPrompt = args.Value("system_prompt") ?? ChatTemplateOptions.OriginalSystemPrompt,
+            ImageTokenCount = Int(args, "image_tokens", 256),
+            FirstTurnOnly = args.Flag("first_turn_only"),
+        };
+        var options = new EtlOptions
+        {
+            Sources = [new EtlSource(format, args.Required("annotations"), args.Required("images"))],
+            Output = args.Required("output"),
+            Template = template,
+            Seed = Int(args, "seed", 42),
+            MaxLength = Int(args, "max_length", 2048),
+            LengthPolicy = (args.Value("length_policy") ?? "drop") switch
+            {
+                "drop" => LengthPolicy.Drop,
+                "truncate" => LengthPolicy.Truncate,
+                var other => throw new UsageException($"--length_policy must be drop or truncate, not '{other}'"),
+            },
+            RecordsPerShard = Int(args, "records_per_shard", 2048),
+            ShardCount = Int(args, "shard_count", 1),
+            ShardIndex = Int(args, "shard_index", 0),
+        };
+        options.Validate();
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var progress = new LogProgress(output, started);
+        var result = new EtlRunner(tokenizer, options).RunAsync(progress).GetAwaiter().GetResult();
+        output.WriteLine($"shards written {result.ShardsWritten}, already complete {result.ShardsSkipped}, {started.Elapsed.TotalSeconds:F1} s");
+        if (result.Manifest is not { } manifest)
+        {
+            output.WriteLine("other processes of the job array have shards to finish; the manifest is written by the last one");
+            return ExitCodes.Ok;
+        }
+        output.WriteLine($"{"source",-40} {"records",10} {"rows",10} {"rejected",10}");
+        foreach (var (name, counts) in manifest.Sources)
+            output.WriteLine($"{name,-40} {counts.Records,10} {counts.Rows,10} {counts.Rejected,10}");
+        foreach (var (reason, count) in manifest.RejectReasons)
+            output.WriteLine($"  rejected: {reason} ({count})");
+        output.WriteLine($"rows {manifest.Rows}, rejected {manifest.Rejected}, truncated {manifest.Truncated} -> {Path.Combine(options.Output, EtlManifest.FileName)}");
+        return ExitCodes.Ok;
+    }
+
+    static int Int(CommandLine args, string name, int fallback)
+    {
+        string? value = args.Value(name);
+        if (value is null) return fallback;
+        return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed)
+            ? parsed
+            : throw new UsageException($"--{name} must be an integer, not '{value}'");
+    }
+
+    /// <summary>A plain log line every 10,000 records, with the rate.</summary>
+    sealed class LogProgress(TextWriter output, System.Diagnostics.Stopwatch clock) : IProgress<long>
+    {
+        public void Report(long records)
+        {
+            if (records % 10_000 != 0) return;
+            output.WriteLine($"{records} records read, {records / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F0} records/s");
+        }
+    }
+}
