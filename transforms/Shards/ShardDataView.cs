@@ -1,0 +1,154 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Parquet;
+using Parquet.Serialization;
+using Vlm.Datasets.Shards;
+
+namespace Vlm.Transforms.Shards;
+
+/// <summary>
+/// The shards of an ETL output folder as an ML.NET <see cref="IDataView"/>: typed columns
+/// (text, int32 vectors of variable length, int32), read lazily one Parquet row group at a time,
+/// so <c>mlContext.Data</c> operations and the trainer stream them without loading the dataset.
+/// </summary>
+public sealed class ShardDataView : IDataView
+{
+    public const string Id = "id", Source = "source", Image = "image", ImageSha256 = "image_sha256",
+        InputIds = "input_ids", Labels = "labels", NumImageTokens = "num_image_tokens", Text = "text";
+
+    readonly IReadOnlyList<string> _files;
+    readonly long _rows;
+
+    ShardDataView(IReadOnlyList<string> files, long rows)
+    {
+        _files = files;
+        _rows = rows;
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(Id, TextDataViewType.Instance);
+        builder.AddColumn(Source, TextDataViewType.Instance);
+        builder.AddColumn(Image, TextDataViewType.Instance);
+        builder.AddColumn(ImageSha256, TextDataViewType.Instance);
+        builder.AddColumn(InputIds, new VectorDataViewType(NumberDataViewType.Int32));
+        builder.AddColumn(Labels, new VectorDataViewType(NumberDataViewType.Int32));
+        builder.AddColumn(NumImageTokens, NumberDataViewType.Int32);
+        builder.AddColumn(Text, TextDataViewType.Instance);
+        Schema = builder.ToSchema();
+    }
+
+    /// <summary>Opens the shards listed in the <c>manifest.json</c> of an ETL output folder.</summary>
+    public static ShardDataView Open(string folder)
+    {
+        string manifestPath = Path.Combine(folder, Etl.EtlManifest.FileName);
+        if (!File.Exists(manifestPath))
+            throw new FileNotFoundException($"{folder}: no {Etl.EtlManifest.FileName}; the ETL run is incomplete or this is not an ETL output folder", manifestPath);
+        var manifest = System.Text.Json.JsonSerializer.Deserialize<Etl.EtlManifest>(File.ReadAllBytes(manifestPath), Etl.EtlRunner.Json)
+            ?? throw new InvalidDataException($"{manifestPath}: empty manifest");
+        var files = manifest.Shards.Select(s => Path.Combine(folder, s.File)).ToList();
+        foreach (var f in files.Where(f => !File.Exists(f)))
+            throw new FileNotFoundException($"{manifestPath}: lists {Path.GetFileName(f)}, which does not exist", f);
+        return new ShardDataView(files, manifest.Rows);
+    }
+
+    public bool CanShuffle => false;
+    public DataViewSchema Schema { get; }
+    public long? GetRowCount() => _rows;
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+        new Cursor(this, columnsNeeded.Select(c => c.Index).ToHashSet());
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+        [GetRowCursor(columnsNeeded, rand)];
+
+    sealed class Cursor(ShardDataView view, HashSet<int> active) : DataViewRowCursor
+    {
+        readonly IEnumerator<ShardRow> _rows = Rows(view._files).GetEnumerator();
+        ShardRow? _current;
+        long _position = -1;
+
+        public override DataViewSchema Schema => view.Schema;
+        public override long Position => _position;
+        public override long Batch => 0;
+        public override bool IsColumnActive(DataViewSchema.Column column) => active.Contains(column.Index);
+
+        static IEnumerable<ShardRow> Rows(IReadOnlyList<string> files)
+        {
+            foreach (var file in files)
+            {
+                int groups = RowGroupCount(file);
+                for (int g = 0; g < groups; g++)
+                {
+                    using var stream = File.OpenRead(file);
+                    foreach (var row in ParquetSerializer.DeserializeAsync<ShardRow>(stream, rowGroupIndex: g).GetAwaiter().GetResult().Data)
+                        yield return row;
+                }
+            }
+        }
+
+        static int RowGroupCount(string file)
+        {
+            using var stream = File.OpenRead(file);
+            var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
+            try
+            {
+                return reader.RowGroupCount;
+            }
+            finally
+            {
+                reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+
+        public override bool MoveNext()
+        {
+            if (!_rows.MoveNext())
+            {
+                _current = null;
+                return false;
+            }
+            _current = _rows.Current;
+            _position++;
+            return true;
+        }
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() =>
+            (ref DataViewRowId id) => id = new DataViewRowId((ulong)_position, 0);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (!IsColumnActive(column)) throw new InvalidOperationException($"column '{column.Name}' is not active in this cursor");
+            Delegate getter = column.Name switch
+            {
+                Id => Text(r => r.Id),
+                Source => Text(r => r.Source),
+                Image => Text(r => r.Image ?? ""),
+                ImageSha256 => Text(r => r.ImageSha256 ?? ""),
+                ShardDataView.Text => Text(r => r.Text),
+                InputIds => Vector(r => r.InputIds),
+                Labels => Vector(r => r.Labels),
+                NumImageTokens => (ValueGetter<int>)((ref int value) => value = Row.NumImageTokens),
+                _ => throw new ArgumentOutOfRangeException(nameof(column), column.Name, "no such column"),
+            };
+            return getter as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"column '{column.Name}' cannot be read as {typeof(TValue).Name}");
+        }
+
+        ShardRow Row => _current ?? throw new InvalidOperationException("the cursor is not on a row");
+
+        ValueGetter<ReadOnlyMemory<char>> Text(Func<ShardRow, string> get) =>
+            (ref ReadOnlyMemory<char> value) => value = get(Row).AsMemory();
+
+        ValueGetter<VBuffer<int>> Vector(Func<ShardRow, List<int>> get) => (ref VBuffer<int> value) =>
+        {
+            var list = get(Row);
+            var editor = VBufferEditor.Create(ref value, list.Count);
+            for (int i = 0; i < list.Count; i++) editor.Values[i] = list[i];
+            value = editor.Commit();
+        };
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _rows.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}
