@@ -18,7 +18,34 @@ internal static class EtlRecords
                 SourceFormat.Coco => Captions(CocoCaptionsSource.Read(source.Annotations), new CaptionPolicy { Seed = seed, Prompts = CaptionPolicy.EnglishPrompts }),
                 _ => throw new ArgumentOutOfRangeException(nameof(sources), source.Format, "unknown source format"),
             };
-            foreach (var item in items) yield return (source, item);
+            foreach (var item in UntilBroken(source.Annotations, items)) yield return (source, item);
+        }
+    }
+
+    // A break in a file's JSON framing ends that file as one more reject (with the byte position);
+    // the records before it stand and the next source goes on.
+    static IEnumerable<SourceItem<ConversationRecord>> UntilBroken(string file, IEnumerable<SourceItem<ConversationRecord>> items)
+    {
+        using var e = items.GetEnumerator();
+        long next = 0;
+        while (true)
+        {
+            string? broken = null;
+            try
+            {
+                if (!e.MoveNext()) yield break;
+            }
+            catch (InvalidDataException error)
+            {
+                broken = $"malformed JSON: {error.Message}";
+            }
+            if (broken is not null)
+            {
+                yield return SourceItem.Rejected<ConversationRecord>(file, next, null, broken);
+                yield break;
+            }
+            next = e.Current.Index + 1;
+            yield return e.Current;
         }
     }
 

@@ -148,6 +148,21 @@ public class EtlRunnerTests(TokenizerFixture tokenizers) : IDisposable
     }
 
     [Fact]
+    public async Task A_truncated_file_becomes_a_reject_with_its_byte_position_and_the_next_source_goes_on()
+    {
+        var sources = Sources();
+        string text = File.ReadAllText(sources[0].Annotations);
+        File.WriteAllText(sources[0].Annotations, text[..(text.Length / 2)]);
+        using var output = new TempFolder();
+        var manifest = (await Run(Options(output.Path, sources))).Manifest!;
+        var reject = File.ReadAllLines(Path.Combine(output.Path, EtlManifest.RejectsFileName)).Last(l => l.Contains("malformed JSON"));
+        Assert.Contains("byte ", reject);
+        Assert.Contains("truncated", reject);
+        Assert.Equal(1, manifest.RejectReasons["malformed JSON"]);
+        Assert.Equal(6, manifest.Sources["aichallenger:captions.json"].Rows);
+    }
+
+    [Fact]
     public async Task A_bad_config_stops_before_anything_is_written()
     {
         using var output = new TempFolder();
