@@ -7,5 +7,6 @@ var commands = new ICommand[]
     new TokenizeCommand(),
     new ExportTiktokenCommand(),
     new PrepareCommand(),
+    new MakeSamplesCommand(),
 };
 return new CommandRunner(commands).Run(args, Console.Out, Console.Error);
