@@ -1,6 +1,7 @@
 using System.Globalization;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Cli;
+using Vlm.Pipeline.Config;
 using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Etl;
 
@@ -14,14 +15,15 @@ internal sealed class PrepareCommand : ICommand
 {
     public string Name => "prepare";
     public string Summary => "turn LLaVA / AI Challenger / COCO / JSONL annotations into Parquet training shards";
-    public string Example => "vlm prepare --format llava --annotations detail_23k.json --images ./train2017 --output ./shards";
+    public string Example => "vlm prepare --format llava --annotations detail_23k.json --images ./train2017 --output ./shards   (or: vlm prepare --config etl.yaml)";
 
     public IReadOnlyList<CommandOption> Options { get; } =
     [
-        new("format", "llava, jsonl, aichallenger or coco", Required: true),
-        new("annotations", "the annotation file", Required: true),
-        new("images", "folder the records' image paths are relative to", Required: true),
-        new("output", "folder for shards, manifest.json and rejects.jsonl", Required: true),
+        new("config", "an etl.yaml with several sources and every setting (see README); excludes the one-source options below"),
+        new("format", "llava, jsonl, aichallenger or coco (one source, without --config)"),
+        new("annotations", "the annotation file (one source)"),
+        new("images", "folder the records' image paths are relative to (one source)"),
+        new("output", "folder for shards, manifest.json and rejects.jsonl (one source)"),
         new("tokenizer", "tokenizer folder", Default: "the built-in Qwen tokenizer"),
         new("template", "qwen (Qwen-7B chatml, <|extra_0|>) or qwen2 (Qwen2 chatml, <|image_pad|>)", Default: "the tokenizer's: qwen for qwen.tiktoken, qwen2 for tokenizer.json"),
         new("system_prompt", "system prompt; empty for none", Default: ChatTemplateOptions.OriginalSystemPrompt),
@@ -37,45 +39,17 @@ internal sealed class PrepareCommand : ICommand
 
     public int Run(CommandLine args, TextWriter output)
     {
-        var format = args.Required("format") switch
-        {
-            "llava" => SourceFormat.Llava,
-            "jsonl" => SourceFormat.Jsonl,
-            "aichallenger" => SourceFormat.AiChallenger,
-            "coco" => SourceFormat.Coco,
-            var other => throw new UsageException($"--format must be llava, jsonl, aichallenger or coco, not '{other}'"),
-        };
-        var tokenizer = QwenTokenizer.Load(args.Value("tokenizer") ?? BuiltInTokenizer.Folder);
-        var template = new ChatTemplateOptions
-        {
-            Format = (args.Value("template") ?? tokenizer.Kind) switch
-            {
-                "qwen" => ChatFormat.Qwen,
-                "qwen2" => ChatFormat.Qwen2,
-                var other => throw new UsageException($"--template must be qwen or qwen2, not '{other}'"),
-            },
-            SystemPrompt = args.Value("system_prompt") ?? ChatTemplateOptions.OriginalSystemPrompt,
-            ImageTokenCount = Int(args, "image_tokens", 256),
-            FirstTurnOnly = args.Flag("first_turn_only"),
-        };
-        var options = new EtlOptions
-        {
-            Sources = [new EtlSource(format, args.Required("annotations"), args.Required("images"))],
-            Output = args.Required("output"),
-            Template = template,
-            Seed = Int(args, "seed", 42),
-            MaxLength = Int(args, "max_length", 2048),
-            LengthPolicy = (args.Value("length_policy") ?? "drop") switch
-            {
-                "drop" => LengthPolicy.Drop,
-                "truncate" => LengthPolicy.Truncate,
-                var other => throw new UsageException($"--length_policy must be drop or truncate, not '{other}'"),
-            },
-            RecordsPerShard = Int(args, "records_per_shard", 2048),
-            ShardCount = Int(args, "shard_count", 1),
-            ShardIndex = Int(args, "shard_index", 0),
-        };
+        var (options, tokenizerFolder, templateName) = args.Value("config") is { } config ? FromConfig(args, config) : FromFlags(args);
+        options = options with { ShardCount = Int(args, "shard_count", 1), ShardIndex = Int(args, "shard_index", 0) };
         options.Validate();
+        var tokenizer = QwenTokenizer.Load(tokenizerFolder ?? BuiltInTokenizer.Folder);
+        var format = (templateName ?? tokenizer.Kind) switch
+        {
+            "qwen" => ChatFormat.Qwen,
+            "qwen2" => ChatFormat.Qwen2,
+            var other => throw new UsageException($"the template must be qwen or qwen2, not '{other}'"),
+        };
+        options = options with { Template = options.Template with { Format = format } };
 
         var started = System.Diagnostics.Stopwatch.StartNew();
         var progress = new LogProgress(output, started);
@@ -94,6 +68,49 @@ internal sealed class PrepareCommand : ICommand
         output.WriteLine($"rows {manifest.Rows}, rejected {manifest.Rejected}, truncated {manifest.Truncated} -> {Path.Combine(options.Output, EtlManifest.FileName)}");
         return ExitCodes.Ok;
     }
+
+    static readonly string[] OneSourceOptions =
+        ["format", "annotations", "images", "output", "tokenizer", "template", "system_prompt", "image_tokens", "first_turn_only",
+         "max_length", "length_policy", "seed", "records_per_shard"];
+
+    static (EtlOptions, string?, string?) FromConfig(CommandLine args, string path)
+    {
+        var given = OneSourceOptions.Where(o => args.Value(o) is not null || args.Flag(o)).ToList();
+        if (given.Count > 0) throw new UsageException($"--config sets everything itself; drop --{string.Join(", --", given)}");
+        var config = EtlConfigFile.Load(path);
+        return (config.Options, config.Tokenizer, config.Template);
+    }
+
+    static (EtlOptions, string?, string?) FromFlags(CommandLine args)
+    {
+        foreach (var name in new[] { "format", "annotations", "images", "output" })
+            if (args.Value(name) is null) throw new UsageException($"--{name} is required (or give --config)");
+        var options = new EtlOptions
+        {
+            Sources = [new EtlSource(Format(args.Required("format")), args.Required("annotations"), args.Required("images"))],
+            Output = args.Required("output"),
+            Template = new ChatTemplateOptions
+            {
+                SystemPrompt = args.Value("system_prompt") ?? ChatTemplateOptions.OriginalSystemPrompt,
+                ImageTokenCount = Int(args, "image_tokens", 256),
+                FirstTurnOnly = args.Flag("first_turn_only"),
+            },
+            Seed = Int(args, "seed", 42),
+            MaxLength = Int(args, "max_length", 2048),
+            LengthPolicy = (args.Value("length_policy") ?? "drop") switch
+            {
+                "drop" => LengthPolicy.Drop,
+                "truncate" => LengthPolicy.Truncate,
+                var other => throw new UsageException($"--length_policy must be drop or truncate, not '{other}'"),
+            },
+            RecordsPerShard = Int(args, "records_per_shard", 2048),
+        };
+        return (options, args.Value("tokenizer"), args.Value("template"));
+    }
+
+    static SourceFormat Format(string value) => value is "llava" or "jsonl" or "aichallenger" or "coco"
+        ? EtlConfigFile.ParseFormat(value, "--format")
+        : throw new UsageException($"--format must be llava, jsonl, aichallenger or coco, not '{value}'");
 
     static int Int(CommandLine args, string name, int fallback)
     {
