@@ -1,17 +1,13 @@
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Commands;
+using Vlm.Tests.TestSupport;
 
 namespace Vlm.Tests.Pipeline.Cli;
 
 public class CommandRunnerTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = new CommandRunner([new TokenizeCommand(), new DoctorCommand()]).Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) =>
+        CommandHarness.RunAll([new TokenizeCommand(), new DoctorCommand()], args);
 
     [Fact]
     public void Help_of_a_command_lists_its_options_and_an_example_even_without_required_options()

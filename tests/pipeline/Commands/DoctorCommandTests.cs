@@ -7,13 +7,7 @@ namespace Vlm.Tests.Pipeline.Commands;
 
 public class DoctorCommandTests
 {
-    static (int Code, string Out, string Err) Run(ICommand doctor, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = new CommandRunner([doctor]).Run(["doctor", .. args], output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Run(ICommand doctor, params string[] args) => CommandHarness.Run(doctor, args);
 
     [Fact]
     public void Reports_versions_threads_the_fix_and_the_tokenizer_and_exits_zero()

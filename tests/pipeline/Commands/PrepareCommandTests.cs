@@ -7,13 +7,7 @@ namespace Vlm.Tests.Pipeline.Commands;
 
 public class PrepareCommandTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = new CommandRunner([new PrepareCommand()]).Run(["prepare", .. args], output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CommandHarness.Run(new PrepareCommand(), args);
 
     [Fact]
     public void Prepares_a_jsonl_source_with_the_built_in_tokenizer_and_prints_a_summary()

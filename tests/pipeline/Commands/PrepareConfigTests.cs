@@ -8,13 +8,7 @@ namespace Vlm.Tests.Pipeline.Commands;
 
 public class PrepareConfigTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = new CommandRunner([new PrepareCommand()]).Run(["prepare", .. args], output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CommandHarness.Run(new PrepareCommand(), args);
 
     [Fact]
     public void A_yaml_config_with_several_sources_and_relative_paths_prepares_them_all()

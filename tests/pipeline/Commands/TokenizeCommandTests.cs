@@ -10,13 +10,7 @@ namespace Vlm.Tests.Pipeline.Commands;
 [Collection(TokenizerCollection.Name)]
 public class TokenizeCommandTests(TokenizerFixture tokenizers)
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = new CommandRunner([new TokenizeCommand()]).Run(["tokenize", .. args], output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CommandHarness.Run(new TokenizeCommand(), args);
 
     [Theory]
     [InlineData("qwen2", "expected-qwen2.jsonl")]
