@@ -13,12 +13,13 @@ public static class AiChallengerSource
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such annotation file", path);
         foreach (var element in JsonArrayReader.Read(path))
-            yield return Parse(path, element.Index, element.Bytes);
+            yield return Parse(path, element);
     }
 
-    static SourceItem<CaptionRecord> Parse(string file, long index, byte[] json)
+    static SourceItem<CaptionRecord> Parse(string file, JsonArrayReader.Element element)
     {
-        using var doc = JsonRecord.TryParse(json, out string? broken);
+        long index = element.Index;
+        using var doc = JsonRecord.TryParse(element.Bytes, element.Offset, out string? broken);
         if (doc is null) return SourceItem.Rejected<CaptionRecord>(file, index, null, broken!);
         var root = doc.RootElement;
         string? image = JsonRecord.Text(root, "image_id");

@@ -15,19 +15,20 @@ public static class CocoCaptionsSource
         var images = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var element in JsonArrayReader.ReadProperty(path, "images"))
         {
-            using var doc = JsonRecord.TryParse(element.Bytes, out _);
+            using var doc = JsonRecord.TryParse(element.Bytes, element.Offset, out _);
             if (doc is null) continue; // an unusable image entry surfaces as its captions' reject
             string? id = JsonRecord.Text(doc.RootElement, "id");
             string? fileName = JsonRecord.Text(doc.RootElement, "file_name");
             if (id is not null && !string.IsNullOrWhiteSpace(fileName)) images[id] = fileName;
         }
         foreach (var element in JsonArrayReader.ReadProperty(path, "annotations"))
-            yield return Parse(path, element.Index, element.Bytes, images);
+            yield return Parse(path, element, images);
     }
 
-    static SourceItem<CaptionRecord> Parse(string file, long index, byte[] json, Dictionary<string, string> images)
+    static SourceItem<CaptionRecord> Parse(string file, JsonArrayReader.Element element, Dictionary<string, string> images)
     {
-        using var doc = JsonRecord.TryParse(json, out string? broken);
+        long index = element.Index;
+        using var doc = JsonRecord.TryParse(element.Bytes, element.Offset, out string? broken);
         if (doc is null) return SourceItem.Rejected<CaptionRecord>(file, index, null, broken!);
         var root = doc.RootElement;
         string? id = JsonRecord.Text(root, "id");

@@ -5,8 +5,11 @@ namespace Vlm.Datasets.Sources;
 /// <summary>Parses one record's bytes, turning every way it can be broken into a reject reason.</summary>
 internal static class JsonRecord
 {
-    /// <summary>The parsed record, or null with <paramref name="reason"/> set.</summary>
-    public static JsonDocument? TryParse(ReadOnlyMemory<byte> json, out string? reason)
+    /// <summary>
+    /// The parsed record, or null with <paramref name="reason"/> set; <paramref name="byteOffset"/>,
+    /// the record's position in its file where known, goes into the reason for malformed JSON.
+    /// </summary>
+    public static JsonDocument? TryParse(ReadOnlyMemory<byte> json, long? byteOffset, out string? reason)
     {
         // JsonDocument checks UTF-8 only when a string is read, and then throws: check it first.
         if (!System.Text.Unicode.Utf8.IsValid(json.Span))
@@ -27,7 +30,9 @@ internal static class JsonRecord
         }
         catch (JsonException e)
         {
-            reason = $"malformed JSON ({e.Message})";
+            reason = byteOffset is { } at
+                ? $"malformed JSON in the record at byte {at} ({e.Message})"
+                : $"malformed JSON ({e.Message})";
         }
         return null;
     }

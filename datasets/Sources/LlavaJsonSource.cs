@@ -13,6 +13,6 @@ public static class LlavaJsonSource
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such annotation file", path);
         foreach (var element in JsonArrayReader.Read(path))
-            yield return LlavaRecordParser.Parse(path, element.Index, element.Bytes);
+            yield return LlavaRecordParser.Parse(path, element.Index, element.Offset, element.Bytes);
     }
 }

@@ -16,7 +16,7 @@ public static class LlavaJsonlSource
             var bytes = line.Span;
             if (number == 1 && bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
             if (bytes.Trim(" \t"u8).IsEmpty) continue;
-            yield return LlavaRecordParser.Parse(path, number - 1, bytes.ToArray());
+            yield return LlavaRecordParser.Parse(path, number - 1, byteOffset: null, bytes.ToArray());
         }
     }
 }

@@ -8,9 +8,9 @@ namespace Vlm.Datasets.Sources;
 /// </summary>
 internal static class LlavaRecordParser
 {
-    public static SourceItem<ConversationRecord> Parse(string file, long index, ReadOnlyMemory<byte> json)
+    public static SourceItem<ConversationRecord> Parse(string file, long index, long? byteOffset, ReadOnlyMemory<byte> json)
     {
-        using var doc = JsonRecord.TryParse(json, out string? broken);
+        using var doc = JsonRecord.TryParse(json, byteOffset, out string? broken);
         if (doc is null) return SourceItem.Rejected<ConversationRecord>(file, index, null, broken!);
         var root = doc.RootElement;
         string? id = JsonRecord.Text(root, "id");

@@ -60,6 +60,15 @@ internal sealed class CommandLine
     public string? Value(string name) => _options.TryGetValue(Canonical(name), out var v) ? v : null;
 
     public string Required(string name) => Value(name) ?? throw new UsageException($"--{name} is required");
+
+    public int Int(string name, int fallback)
+    {
+        string? value = Value(name);
+        if (value is null) return fallback;
+        return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int parsed)
+            ? parsed
+            : throw new UsageException($"--{name} must be an integer, not '{value}'");
+    }
 }
 
 /// <summary>An option a command accepts, for parsing and for its --help text.</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Vlm.Datasets.Synthetic;
 using Vlm.Pipeline.Cli;
 
@@ -20,8 +19,8 @@ internal sealed class MakeSamplesCommand : ICommand
 
     public int Run(CommandLine args, TextWriter output)
     {
-        int count = int.Parse(args.Value("count") ?? "24", CultureInfo.InvariantCulture);
-        int seed = int.Parse(args.Value("seed") ?? "42", CultureInfo.InvariantCulture);
+        int count = args.Int("count", 24);
+        int seed = args.Int("seed", 42);
         if (count < 1) throw new UsageException("--count must be at least 1");
         string folder = args.Required("output");
         ShapesDataset.Write(folder, count, seed);

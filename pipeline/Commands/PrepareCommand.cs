@@ -1,4 +1,3 @@
-using System.Globalization;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Config;
@@ -40,7 +39,7 @@ internal sealed class PrepareCommand : ICommand
     public int Run(CommandLine args, TextWriter output)
     {
         var (options, tokenizerFolder, templateName) = args.Value("config") is { } config ? FromConfig(args, config) : FromFlags(args);
-        options = options with { ShardCount = Int(args, "shard_count", 1), ShardIndex = Int(args, "shard_index", 0) };
+        options = options with { ShardCount = args.Int("shard_count", 1), ShardIndex = args.Int("shard_index", 0) };
         options.Validate();
         var tokenizer = QwenTokenizer.Load(tokenizerFolder ?? BuiltInTokenizer.Folder);
         var format = (templateName ?? tokenizer.Kind) switch
@@ -92,18 +91,18 @@ internal sealed class PrepareCommand : ICommand
             Template = new ChatTemplateOptions
             {
                 SystemPrompt = args.Value("system_prompt") ?? ChatTemplateOptions.OriginalSystemPrompt,
-                ImageTokenCount = Int(args, "image_tokens", 256),
+                ImageTokenCount = args.Int("image_tokens", 256),
                 FirstTurnOnly = args.Flag("first_turn_only"),
             },
-            Seed = Int(args, "seed", 42),
-            MaxLength = Int(args, "max_length", 2048),
+            Seed = args.Int("seed", 42),
+            MaxLength = args.Int("max_length", 2048),
             LengthPolicy = (args.Value("length_policy") ?? "drop") switch
             {
                 "drop" => LengthPolicy.Drop,
                 "truncate" => LengthPolicy.Truncate,
                 var other => throw new UsageException($"--length_policy must be drop or truncate, not '{other}'"),
             },
-            RecordsPerShard = Int(args, "records_per_shard", 2048),
+            RecordsPerShard = args.Int("records_per_shard", 2048),
         };
         return (options, args.Value("tokenizer"), args.Value("template"));
     }
@@ -111,15 +110,6 @@ internal sealed class PrepareCommand : ICommand
     static SourceFormat Format(string value) => value is "llava" or "jsonl" or "aichallenger" or "coco"
         ? EtlConfigFile.ParseFormat(value, "--format")
         : throw new UsageException($"--format must be llava, jsonl, aichallenger or coco, not '{value}'");
-
-    static int Int(CommandLine args, string name, int fallback)
-    {
-        string? value = args.Value(name);
-        if (value is null) return fallback;
-        return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed)
-            ? parsed
-            : throw new UsageException($"--{name} must be an integer, not '{value}'");
-    }
 
     /// <summary>A plain log line every 10,000 records, with the rate.</summary>
     sealed class LogProgress(TextWriter output, System.Diagnostics.Stopwatch clock) : IProgress<long>

@@ -39,9 +39,6 @@ internal sealed class HfConfig
     public int Int(string key, int? fallback = null) =>
         Has(key) ? Get(key, JsonValueKind.Number).GetInt32() : fallback ?? throw Missing(key);
 
-    public double Double(string key, double? fallback = null) =>
-        Has(key) ? Get(key, JsonValueKind.Number).GetDouble() : fallback ?? throw Missing(key);
-
     public bool Bool(string key, bool? fallback = null)
     {
         if (!Has(key)) return fallback ?? throw Missing(key);
@@ -53,9 +50,6 @@ internal sealed class HfConfig
             _ => throw new CheckpointFormatException(Path, null, $"\"{key}\" must be true or false"),
         };
     }
-
-    /// <summary>A nested object (e.g. <c>vision_config</c> of a CLIP checkpoint) as its own config.</summary>
-    public HfConfig Section(string key) => new(Path + "#" + key, Get(key, JsonValueKind.Object));
 
     JsonElement Get(string key, JsonValueKind kind)
     {

@@ -19,6 +19,7 @@ public sealed class ConversationEncoder
     readonly int _imStart, _imEnd, _endOfText, _imageToken;
     readonly int? _visionStart, _visionEnd;
     readonly int[] _newline;
+    readonly Dictionary<string, int[]> _headers; // "<|im_start|>{role}\n" per role, encoded once
 
     public ConversationEncoder(ITextTokenizer tokenizer, ChatTemplateOptions options)
     {
@@ -39,6 +40,7 @@ public sealed class ConversationEncoder
             _visionEnd = Special("<|vision_end|>");
         }
         _newline = [.. tokenizer.Encode("\n")];
+        _headers = new[] { "system", "user", "assistant" }.ToDictionary(role => role, role => (int[])[_imStart, .. tokenizer.Encode(role + "\n")]);
     }
 
     /// <summary>The id the model replaces with image features.</summary>
@@ -66,7 +68,7 @@ public sealed class ConversationEncoder
                 continue;
             }
             // "<|im_start|>assistant\n" is prompt; the answer and its end token are trained.
-            Untrained(ids, labels, text, [_imStart, .. _tokenizer.Encode("assistant\n")], "<|im_start|>assistant\n");
+            Untrained(ids, labels, text, _headers["assistant"], "<|im_start|>assistant\n");
             bool last = i == turns.Count - 1;
             var answer = _tokenizer.Encode(turn.Text);
             int end = _options.Format == ChatFormat.Qwen && last ? _endOfText : _imEnd;
@@ -82,7 +84,7 @@ public sealed class ConversationEncoder
 
     void Prompt(List<int> ids, List<int> labels, StringBuilder text, string role, string content, ref int images)
     {
-        Untrained(ids, labels, text, [_imStart, .. _tokenizer.Encode(role + "\n")], $"<|im_start|>{role}\n");
+        Untrained(ids, labels, text, _headers[role], $"<|im_start|>{role}\n");
         var pieces = content.Split(ConversationRecord.ImageTag);
         for (int p = 0; p < pieces.Length; p++)
         {

@@ -15,6 +15,9 @@ public sealed class EtlManifest
     public const string FileName = "manifest.json";
     public const string RejectsFileName = "rejects.jsonl";
 
+    // rejects.jsonl: one object per line, non-ASCII kept readable.
+    static readonly JsonSerializerOptions OneLine = new() { Encoder = EtlRunner.Json.Encoder };
+
     [JsonPropertyName("rows")] public long Rows { get; set; }
     [JsonPropertyName("rejected")] public long Rejected { get; set; }
     [JsonPropertyName("records")] public long Records { get; set; }
@@ -31,7 +34,7 @@ public sealed class EtlManifest
         [property: JsonPropertyName("rows")] long Rows,
         [property: JsonPropertyName("sha256")] string Sha256);
 
-    internal static async Task<EtlManifest?> TryWriteAsync(EtlOptions options, ITextTokenizer tokenizer, int shardCount, long records)
+    internal static async Task<EtlManifest?> TryWriteAsync(EtlOptions options, ITextTokenizer tokenizer, int imageTokenId, int shardCount, long records)
     {
         var reports = new List<ShardReport>();
         for (int shard = 0; shard < shardCount; shard++)
@@ -45,7 +48,7 @@ public sealed class EtlManifest
             Records = records,
             Config = options with { ShardCount = 1, ShardIndex = 0 },
             TokenizerSha256 = tokenizer.Fingerprint,
-            ImageTokenId = new Conversations.ConversationEncoder(tokenizer, options.Template).ImageTokenId,
+            ImageTokenId = imageTokenId,
         };
         foreach (var report in reports)
         {
@@ -60,14 +63,14 @@ public sealed class EtlManifest
                 total.Rows += counts.Rows;
                 total.Rejected += counts.Rejected;
             }
-            foreach (var reject in report.Rejects)
-                manifest.RejectReasons[ReasonKind(reject.Reason)] = manifest.RejectReasons.GetValueOrDefault(ReasonKind(reject.Reason)) + 1;
+            foreach (var kind in report.Rejects.Select(r => ReasonKind(r.Reason)))
+                manifest.RejectReasons[kind] = manifest.RejectReasons.GetValueOrDefault(kind) + 1;
         }
         await AtomicFile.WriteAsync(Path.Combine(options.Output, RejectsFileName), async stream =>
         {
             foreach (var reject in reports.SelectMany(r => r.Rejects))
             {
-                await JsonSerializer.SerializeAsync(stream, reject, new JsonSerializerOptions { Encoder = EtlRunner.Json.Encoder });
+                await JsonSerializer.SerializeAsync(stream, reject, OneLine);
                 stream.WriteByte((byte)'\n');
             }
         });

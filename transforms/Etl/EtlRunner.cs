@@ -80,7 +80,7 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
         if (report is not null) { await FinishAsync(report, rows, cancellation); written++; }
 
         int shards = (int)((position + options.RecordsPerShard - 1) / options.RecordsPerShard);
-        var manifest = await EtlManifest.TryWriteAsync(options, tokenizer, shards, position);
+        var manifest = await EtlManifest.TryWriteAsync(options, tokenizer, _encoder.ImageTokenId, shards, position);
         return new EtlResult(written, skipped, manifest);
     }
 

@@ -82,6 +82,16 @@ public class LlavaJsonSourceTests
     }
 
     [Fact]
+    public void A_malformed_record_is_rejected_with_its_byte_position_and_the_rest_goes_on()
+    {
+        string bad = """{"id": "x", "conversations": [1 2]}""";
+        var items = ReadArray($"[{Good},{bad},{Good}]");
+        Assert.Equal(3, items.Count);
+        Assert.StartsWith($"malformed JSON in the record at byte {Good.Length + 2} ", items[1].RejectReason);
+        Assert.False(items[2].IsRejected);
+    }
+
+    [Fact]
     public void A_truncated_file_yields_the_good_records_then_names_the_byte_position()
     {
         using var temp = new TempFolder();
