@@ -9,6 +9,9 @@ namespace Vlm.Datasets.Sources;
 /// </summary>
 public static class AiChallengerSource
 {
+    /// <summary>How many records the file holds (framing only, no record is parsed): a progress total.</summary>
+    public static long Count(string path) => JsonArrayReader.Read(path).LongCount();
+
     public static IEnumerable<SourceItem<CaptionRecord>> Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such annotation file", path);

@@ -8,15 +8,23 @@ namespace Vlm.Datasets.Sources;
 /// </summary>
 public static class LlavaJsonlSource
 {
+    /// <summary>How many records (non-blank lines) the file holds: a progress total.</summary>
+    public static long Count(string path) => ByteLines.Read(path).LongCount(l => !IsBlank(l.Number, l.Bytes.Span));
+
     public static IEnumerable<SourceItem<ConversationRecord>> Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such annotation file", path);
         foreach (var (number, line) in ByteLines.Read(path))
         {
-            var bytes = line.Span;
-            if (number == 1 && bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
-            if (bytes.Trim(" \t"u8).IsEmpty) continue;
+            if (IsBlank(number, line.Span)) continue;
+            var bytes = number == 1 && line.Span.StartsWith("\uFEFF"u8) ? line.Span[3..] : line.Span;
             yield return LlavaRecordParser.Parse(path, number - 1, byteOffset: null, bytes.ToArray());
         }
+    }
+
+    static bool IsBlank(int number, ReadOnlySpan<byte> line)
+    {
+        if (number == 1 && line.StartsWith("\uFEFF"u8)) line = line[3..];
+        return line.Trim(" \t"u8).IsEmpty;
     }
 }

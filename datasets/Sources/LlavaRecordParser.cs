@@ -31,43 +31,7 @@ internal static class LlavaRecordParser
                 return "image must be a non-empty string";
             image = imageValue.GetString();
         }
-        if (!root.TryGetProperty("conversations", out var conversations) || conversations.ValueKind != JsonValueKind.Array)
-            return "missing conversations";
-        if (conversations.GetArrayLength() == 0) return "conversations is empty";
-
-        int tags = 0, turn = 0;
-        foreach (var entry in conversations.EnumerateArray())
-        {
-            if (entry.ValueKind != JsonValueKind.Object
-                || !entry.TryGetProperty("from", out var from) || from.ValueKind != JsonValueKind.String
-                || !entry.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.String)
-                return $"turn {turn} needs string \"from\" and \"value\"";
-            var speaker = from.GetString() switch
-            {
-                "human" or "user" => Speaker.Human,
-                "gpt" or "assistant" => Speaker.Assistant,
-                var other => (Speaker?)null,
-            };
-            if (speaker is null) return $"turn {turn} has unknown role '{from.GetString()}'";
-            var expected = turn % 2 == 0 ? Speaker.Human : Speaker.Assistant;
-            if (speaker != expected) return $"turn {turn} is from '{from.GetString()}' but turns must alternate human, gpt";
-            string text = value.GetString()!;
-            if (speaker == Speaker.Assistant && string.IsNullOrWhiteSpace(text)) return $"turn {turn} has an empty answer";
-            if (speaker == Speaker.Assistant && text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)) return $"turn {turn}: an answer holds {ConversationRecord.ImageTag}";
-            tags += Count(text, ConversationRecord.ImageTag);
-            turns.Add(new Turn(speaker.Value, text));
-            turn++;
-        }
-        if (turns[^1].Speaker != Speaker.Assistant) return "the last turn is not an answer";
-        int images = image is null ? 0 : 1;
-        if (tags > images) return $"{tags} {ConversationRecord.ImageTag} tags but {images} image{(images == 1 ? "" : "s")}";
-        return null;
-    }
-
-    static int Count(string text, string tag)
-    {
-        int count = 0;
-        for (int at = text.IndexOf(tag, StringComparison.Ordinal); at >= 0; at = text.IndexOf(tag, at + tag.Length, StringComparison.Ordinal)) count++;
-        return count;
+        if (!root.TryGetProperty("conversations", out var conversations)) return "missing conversations";
+        return ConversationJson.Validate(conversations, image is null ? 0 : 1, out turns);
     }
 }

@@ -51,8 +51,11 @@ internal sealed class PrepareCommand : ICommand
         options = options with { Template = options.Template with { Format = format } };
 
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var progress = new LogProgress(output, started);
-        var result = new EtlRunner(tokenizer, options).RunAsync(progress).GetAwaiter().GetResult();
+        // Counting costs one framing pass over the annotations: worth it only for a time-left estimate on a terminal.
+        long? total = ProgressReporter.IsTerminal(output) ? EtlRunner.CountRecords(options.Sources) : null;
+        EtlResult result;
+        using (var progress = ProgressReporter.Create(output, "records", total, logEvery: 10_000))
+            result = new EtlRunner(tokenizer, options).RunAsync(progress).GetAwaiter().GetResult();
         output.WriteLine($"shards written {result.ShardsWritten}, already complete {result.ShardsSkipped}, {started.Elapsed.TotalSeconds:F1} s");
         if (result.Manifest is not { } manifest)
         {
@@ -110,14 +113,4 @@ internal sealed class PrepareCommand : ICommand
     static SourceFormat Format(string value) => value is "llava" or "jsonl" or "aichallenger" or "coco"
         ? EtlConfigFile.ParseFormat(value, "--format")
         : throw new UsageException($"--format must be llava, jsonl, aichallenger or coco, not '{value}'");
-
-    /// <summary>A plain log line every 10,000 records, with the rate.</summary>
-    sealed class LogProgress(TextWriter output, System.Diagnostics.Stopwatch clock) : IProgress<long>
-    {
-        public void Report(long records)
-        {
-            if (records % 10_000 != 0) return;
-            output.WriteLine($"{records} records read, {records / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F0} records/s");
-        }
-    }
 }

@@ -3,22 +3,39 @@ using Vlm.Transforms.Conversations;
 
 namespace Vlm.Transforms.Etl;
 
-/// <summary>Every source's records, in order, as conversations (captions through the caption policy).</summary>
+/// <summary>A source's records, in order, as conversations (captions through the caption policy).</summary>
 internal static class EtlRecords
 {
-    public static IEnumerable<(EtlSource Source, SourceItem<ConversationRecord> Item)> Read(IReadOnlyList<EtlSource> sources, int seed)
+    public static IEnumerable<SourceItem<ConversationRecord>> Read(EtlSource source, int seed)
     {
-        foreach (var source in sources)
+        var items = source.Format switch
         {
-            var items = source.Format switch
+            SourceFormat.Llava => LlavaJsonSource.Read(source.Annotations),
+            SourceFormat.Jsonl => LlavaJsonlSource.Read(source.Annotations),
+            SourceFormat.AiChallenger => Captions(AiChallengerSource.Read(source.Annotations), new CaptionPolicy { Seed = seed }),
+            SourceFormat.Coco => Captions(CocoCaptionsSource.Read(source.Annotations), new CaptionPolicy { Seed = seed, Prompts = CaptionPolicy.EnglishPrompts }),
+            _ => throw new ArgumentOutOfRangeException(nameof(source), source.Format, "unknown source format"),
+        };
+        return UntilBroken(source.Annotations, items);
+    }
+
+    /// <summary>The number of records <see cref="Read"/> will yield, or null when the file's framing is broken.</summary>
+    public static long? Count(EtlSource source)
+    {
+        try
+        {
+            return source.Format switch
             {
-                SourceFormat.Llava => LlavaJsonSource.Read(source.Annotations),
-                SourceFormat.Jsonl => LlavaJsonlSource.Read(source.Annotations),
-                SourceFormat.AiChallenger => Captions(AiChallengerSource.Read(source.Annotations), new CaptionPolicy { Seed = seed }),
-                SourceFormat.Coco => Captions(CocoCaptionsSource.Read(source.Annotations), new CaptionPolicy { Seed = seed, Prompts = CaptionPolicy.EnglishPrompts }),
-                _ => throw new ArgumentOutOfRangeException(nameof(sources), source.Format, "unknown source format"),
+                SourceFormat.Llava => LlavaJsonSource.Count(source.Annotations),
+                SourceFormat.Jsonl => LlavaJsonlSource.Count(source.Annotations),
+                SourceFormat.AiChallenger => AiChallengerSource.Count(source.Annotations),
+                SourceFormat.Coco => CocoCaptionsSource.Count(source.Annotations),
+                _ => null,
             };
-            foreach (var item in UntilBroken(source.Annotations, items)) yield return (source, item);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
         }
     }
 

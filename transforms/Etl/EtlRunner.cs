@@ -2,9 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Vlm.Datasets.IO;
 using Vlm.Datasets.Shards;
-using Vlm.Datasets.Sources;
+using Microsoft.ML;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Data;
 using Vlm.Transforms.Images;
 
 namespace Vlm.Transforms.Etl;
@@ -29,10 +30,28 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    readonly ConversationEncoder _encoder = new(tokenizer, options.Template);
+    readonly ConversationTokenizerTransformer _tokenize = new(tokenizer, options.Template);
 
     public static string ShardFileName(int shard) => $"shard-{shard:D5}.parquet";
     public static string ReportFileName(int shard) => $"shard-{shard:D5}.json";
+
+    /// <summary>The number of input records in all sources (a progress total), or null when a file's framing is broken.</summary>
+    public static long? CountRecords(IReadOnlyList<EtlSource> sources)
+    {
+        long total = 0;
+        foreach (var source in sources)
+        {
+            if (EtlRecords.Count(source) is not { } count) return null;
+            total += count;
+        }
+        return total;
+    }
+
+    /// <summary>The ETL steps for one source, as the ML.NET estimator chain a user can also build from the catalog.</summary>
+    internal IEstimator<ITransformer> Steps(EtlSource source) =>
+        new ColumnMappingEstimator<ImageCheckTransformer>(new ImageCheckTransformer(source.Images))
+            .Append(new ColumnMappingEstimator<ConversationTokenizerTransformer>(_tokenize))
+            .Append(new ColumnMappingEstimator<LengthPolicyTransformer>(new LengthPolicyTransformer(options.MaxLength, options.LengthPolicy, _tokenize.ImageTokenId)));
 
     public async Task<EtlResult> RunAsync(IProgress<long>? progress = null, CancellationToken cancellation = default)
     {
@@ -44,43 +63,52 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
         var rows = new List<ShardRow>();
         long position = 0;
 
-        foreach (var (source, item) in EtlRecords.Read(options.Sources, options.Seed))
+        foreach (var source in options.Sources)
         {
-            cancellation.ThrowIfCancellationRequested();
-            int shard = (int)(position / options.RecordsPerShard);
-            if (shard != current)
+            var records = new ConversationDataView(source, options.Seed);
+            var view = Steps(source).Fit(records).Transform(records);
+            using var cursor = view.GetRowCursor(view.Schema);
+            var row = new EtlRow(cursor);
+            while (cursor.MoveNext())
             {
-                if (report is not null) { await FinishAsync(report, rows, cancellation); written++; }
-                current = shard;
-                report = null;
-                if (shard % options.ShardCount == options.ShardIndex)
+                cancellation.ThrowIfCancellationRequested();
+                int shard = (int)(position / options.RecordsPerShard);
+                if (shard != current)
                 {
-                    if (await IsCompleteAsync(shard, cancellation)) skipped++;
-                    else report = new ShardReport { Shard = shard, FirstRecord = position };
+                    if (report is not null) { await FinishAsync(report, rows, cancellation); written++; }
+                    current = shard;
+                    report = null;
+                    if (shard % options.ShardCount == options.ShardIndex)
+                    {
+                        if (await IsCompleteAsync(shard, cancellation)) skipped++;
+                        else report = new ShardReport { Shard = shard, FirstRecord = position };
+                    }
                 }
-            }
-            position++;
-            progress?.Report(position);
-            if (report is null) continue;
-            report.Records++;
-            var counts = Counts(report, source.Name);
-            counts.Records++;
-            var (row, reason) = Build(source, item, report);
-            if (row is not null)
-            {
-                rows.Add(row);
-                counts.Rows++;
-            }
-            else
-            {
-                report.Rejects.Add(new RejectedRecord(item.File, item.Index, item.Id, reason!));
-                counts.Rejected++;
+                position++;
+                progress?.Report(position);
+                // Rows outside this process's unfinished shards are never read: the steps compute lazily.
+                if (report is null) continue;
+                report.Records++;
+                var counts = Counts(report, source.Name);
+                counts.Records++;
+                string reject = row.RejectReason();
+                if (reject.Length == 0)
+                {
+                    rows.Add(row.ToShardRow());
+                    counts.Rows++;
+                    if (row.Truncated()) report.Truncated++;
+                }
+                else
+                {
+                    report.Rejects.Add(row.ToRejectedRecord(reject));
+                    counts.Rejected++;
+                }
             }
         }
         if (report is not null) { await FinishAsync(report, rows, cancellation); written++; }
 
         int shards = (int)((position + options.RecordsPerShard - 1) / options.RecordsPerShard);
-        var manifest = await EtlManifest.TryWriteAsync(options, tokenizer, _encoder.ImageTokenId, shards, position);
+        var manifest = await EtlManifest.TryWriteAsync(options, tokenizer, _tokenize.ImageTokenId, shards, position);
         return new EtlResult(written, skipped, manifest);
     }
 
@@ -88,45 +116,6 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
     {
         if (!report.Sources.TryGetValue(source, out var counts)) report.Sources[source] = counts = new SourceCounts();
         return counts;
-    }
-
-    (ShardRow? Row, string? Reason) Build(EtlSource source, SourceItem<ConversationRecord> item, ShardReport report)
-    {
-        if (item.Record is not { } record) return (null, item.RejectReason);
-        ImageReference? image = null;
-        if (record.Image is not null)
-        {
-            image = ImageReference.Resolve(source.Images, record.Image);
-            if (image.IsRejected) return (null, $"{image.RejectReason}: {record.Image}");
-            // A record with an image but no tag: the image goes before the first question, as LLaVA's own preprocessing puts it.
-            if (!record.Turns.Any(t => t.Text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)))
-                record = record with { Turns = [record.Turns[0] with { Text = ConversationRecord.ImageTag + "\n" + record.Turns[0].Text }, .. record.Turns.Skip(1)] };
-        }
-        var encoded = _encoder.Encode(record);
-        int[] ids = encoded.InputIds, labels = encoded.Labels;
-        if (ids.Length > options.MaxLength)
-        {
-            if (options.LengthPolicy == LengthPolicy.Drop)
-                return (null, $"too long: {ids.Length} tokens > max_length {options.MaxLength}");
-            if (Array.LastIndexOf(ids, _encoder.ImageTokenId) >= options.MaxLength)
-                return (null, $"truncating to max_length {options.MaxLength} would cut image tokens");
-            ids = ids[..options.MaxLength];
-            labels = labels[..options.MaxLength];
-            if (labels.All(l => l == EncodedConversation.IgnoreIndex))
-                return (null, $"no answer left after truncating to max_length {options.MaxLength}");
-            report.Truncated++;
-        }
-        return (new ShardRow
-        {
-            Id = record.Id,
-            Source = source.Name,
-            Image = image?.RelativePath,
-            ImageSha256 = image?.Sha256,
-            InputIds = [.. ids],
-            Labels = [.. labels],
-            NumImageTokens = encoded.NumImageTokens,
-            Text = encoded.Text,
-        }, null);
     }
 
     async Task<bool> IsCompleteAsync(int shard, CancellationToken cancellation)

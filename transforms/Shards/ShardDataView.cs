@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Parquet;
 using Parquet.Serialization;
 using Vlm.Datasets.Shards;
+using Vlm.Transforms.Data;
 
 namespace Vlm.Transforms.Shards;
 
@@ -13,9 +14,6 @@ namespace Vlm.Transforms.Shards;
 /// </summary>
 public sealed class ShardDataView : IDataView
 {
-    public const string Id = "id", Source = "source", Image = "image", ImageSha256 = "image_sha256",
-        InputIds = "input_ids", Labels = "labels", NumImageTokens = "num_image_tokens", Text = "text";
-
     readonly IReadOnlyList<string> _files;
     readonly long _rows;
 
@@ -24,14 +22,14 @@ public sealed class ShardDataView : IDataView
         _files = files;
         _rows = rows;
         var builder = new DataViewSchema.Builder();
-        builder.AddColumn(Id, TextDataViewType.Instance);
-        builder.AddColumn(Source, TextDataViewType.Instance);
-        builder.AddColumn(Image, TextDataViewType.Instance);
-        builder.AddColumn(ImageSha256, TextDataViewType.Instance);
-        builder.AddColumn(InputIds, new VectorDataViewType(NumberDataViewType.Int32));
-        builder.AddColumn(Labels, new VectorDataViewType(NumberDataViewType.Int32));
-        builder.AddColumn(NumImageTokens, NumberDataViewType.Int32);
-        builder.AddColumn(Text, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.Id, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.Source, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.Image, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.ImageSha256, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.InputIds, new VectorDataViewType(NumberDataViewType.Int32));
+        builder.AddColumn(VlmColumns.Labels, new VectorDataViewType(NumberDataViewType.Int32));
+        builder.AddColumn(VlmColumns.NumImageTokens, NumberDataViewType.Int32);
+        builder.AddColumn(VlmColumns.Text, TextDataViewType.Instance);
         Schema = builder.ToSchema();
     }
 
@@ -118,14 +116,14 @@ public sealed class ShardDataView : IDataView
             if (!IsColumnActive(column)) throw new InvalidOperationException($"column '{column.Name}' is not active in this cursor");
             Delegate getter = column.Name switch
             {
-                Id => Text(r => r.Id),
-                Source => Text(r => r.Source),
-                Image => Text(r => r.Image ?? ""),
-                ImageSha256 => Text(r => r.ImageSha256 ?? ""),
-                ShardDataView.Text => Text(r => r.Text),
-                InputIds => Vector(r => r.InputIds),
-                Labels => Vector(r => r.Labels),
-                NumImageTokens => (ValueGetter<int>)((ref int value) => value = Row.NumImageTokens),
+                VlmColumns.Id => Text(r => r.Id),
+                VlmColumns.Source => Text(r => r.Source),
+                VlmColumns.Image => Text(r => r.Image ?? ""),
+                VlmColumns.ImageSha256 => Text(r => r.ImageSha256 ?? ""),
+                VlmColumns.Text => Text(r => r.Text),
+                VlmColumns.InputIds => Vector(r => r.InputIds),
+                VlmColumns.Labels => Vector(r => r.Labels),
+                VlmColumns.NumImageTokens => (ValueGetter<int>)((ref int value) => value = Row.NumImageTokens),
                 _ => throw new ArgumentOutOfRangeException(nameof(column), column.Name, "no such column"),
             };
             return getter as ValueGetter<TValue>

@@ -79,6 +79,25 @@ public class EtlRunnerTests(TokenizerFixture tokenizers) : IDisposable
     }
 
     [Fact]
+    public async Task The_progress_total_counts_every_record_the_run_reads()
+    {
+        using var output = new TempFolder();
+        var sources = Sources();
+        File.WriteAllText(_data.File("more.jsonl"), "\uFEFF{\"id\": \"j\"}\n\n   \nnot json\n");
+        sources = [.. sources, new(SourceFormat.Jsonl, _data.File("more.jsonl"), sources[0].Images)];
+        var result = await Run(Options(output.Path, sources));
+        Assert.Equal(33, EtlRunner.CountRecords(sources));
+        Assert.Equal(result.Manifest!.Records, EtlRunner.CountRecords(sources));
+    }
+
+    [Fact]
+    public void A_file_with_broken_framing_has_no_progress_total()
+    {
+        File.WriteAllText(_data.File("cut.json"), """[{"id": "a"}, {"id": """);
+        Assert.Null(EtlRunner.CountRecords([new(SourceFormat.Llava, _data.File("cut.json"), _data.Path)]));
+    }
+
+    [Fact]
     public async Task Two_runs_give_the_same_shard_hashes_and_a_rerun_skips_every_shard()
     {
         var sources = Sources();

@@ -1,0 +1,89 @@
+using System.Text.Json;
+
+namespace Vlm.Datasets.Sources;
+
+/// <summary>
+/// A conversation as LLaVA files write it: the <c>conversations</c> array of
+/// <c>{"from": "human"|"gpt", "value": "..."}</c> turns. It is also how a conversation travels in an
+/// <c>IDataView</c> text column, so any tool that reads LLaVA JSON reads that column.
+/// </summary>
+public static class ConversationJson
+{
+    static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Write(IReadOnlyList<Turn> turns)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartArray();
+            foreach (var turn in turns)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("from", turn.Speaker == Speaker.Human ? "human" : "gpt");
+                writer.WriteString("value", turn.Text);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>The turns of a <c>conversations</c> array, or null with the reason it cannot be trained on.</summary>
+    public static IReadOnlyList<Turn>? Parse(string json, int images, out string? reason)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            reason = Validate(doc.RootElement, images, out var turns);
+            return reason is null ? turns : null;
+        }
+        catch (JsonException e)
+        {
+            reason = $"malformed conversations JSON ({e.Message})";
+            return null;
+        }
+    }
+
+    /// <summary>Checks roles, alternation, answers and image tags against the record's image count.</summary>
+    internal static string? Validate(JsonElement conversations, int images, out List<Turn> turns)
+    {
+        turns = [];
+        if (conversations.ValueKind != JsonValueKind.Array) return "missing conversations";
+        if (conversations.GetArrayLength() == 0) return "conversations is empty";
+
+        int tags = 0, turn = 0;
+        foreach (var entry in conversations.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Object
+                || !entry.TryGetProperty("from", out var from) || from.ValueKind != JsonValueKind.String
+                || !entry.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.String)
+                return $"turn {turn} needs string \"from\" and \"value\"";
+            var speaker = from.GetString() switch
+            {
+                "human" or "user" => Speaker.Human,
+                "gpt" or "assistant" => Speaker.Assistant,
+                _ => (Speaker?)null,
+            };
+            if (speaker is null) return $"turn {turn} has unknown role '{from.GetString()}'";
+            var expected = turn % 2 == 0 ? Speaker.Human : Speaker.Assistant;
+            if (speaker != expected) return $"turn {turn} is from '{from.GetString()}' but turns must alternate human, gpt";
+            string text = value.GetString()!;
+            if (speaker == Speaker.Assistant && string.IsNullOrWhiteSpace(text)) return $"turn {turn} has an empty answer";
+            if (speaker == Speaker.Assistant && text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)) return $"turn {turn}: an answer holds {ConversationRecord.ImageTag}";
+            tags += Count(text, ConversationRecord.ImageTag);
+            turns.Add(new Turn(speaker.Value, text));
+            turn++;
+        }
+        if (turns[^1].Speaker != Speaker.Assistant) return "the last turn is not an answer";
+        if (tags > images) return $"{tags} {ConversationRecord.ImageTag} tags but {images} image{(images == 1 ? "" : "s")}";
+        return null;
+    }
+
+    static int Count(string text, string tag)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(tag, StringComparison.Ordinal); at >= 0; at = text.IndexOf(tag, at + tag.Length, StringComparison.Ordinal)) count++;
+        return count;
+    }
+}

@@ -1,0 +1,121 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Vlm.Datasets.Sources;
+using Vlm.Tests.Datasets.Tokenizers;
+using Vlm.Tests.TestSupport;
+using Vlm.Transforms;
+using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Data;
+using Vlm.Transforms.Etl;
+
+namespace Vlm.Tests.Transforms;
+
+/// <summary>The ETL steps as a user composes them from the ML.NET catalog.</summary>
+[Collection(TokenizerCollection.Name)]
+public class EtlStepsTests(TokenizerFixture tokenizers) : IDisposable
+{
+    readonly TempFolder _data = new();
+    readonly MLContext _ml = new(seed: 1);
+    static readonly ChatTemplateOptions Template = new() { ImageTokenCount = 4 };
+
+    public void Dispose() => _data.Dispose();
+
+    sealed class Row
+    {
+        [ColumnName("id")] public string Id { get; set; } = "";
+        [ColumnName("image")] public string Image { get; set; } = "";
+        [ColumnName("image_sha256")] public string ImageSha256 { get; set; } = "";
+        [ColumnName("input_ids")] public int[] InputIds { get; set; } = [];
+        [ColumnName("labels")] public int[] Labels { get; set; } = [];
+        [ColumnName("truncated")] public bool Truncated { get; set; }
+        [ColumnName("reject_reason")] public string RejectReason { get; set; } = "";
+    }
+
+    EtlSource Source(params string[] records)
+    {
+        TestImages.Write(_data.File("images/a.png"), 8, 8);
+        File.WriteAllText(_data.File("images/bad.png"), "not an image");
+        File.WriteAllText(_data.File("data.json"), "[" + string.Join(",", records) + "]");
+        return new EtlSource(SourceFormat.Llava, _data.File("data.json"), _data.File("images"));
+    }
+
+    IEstimator<ITransformer> Steps(EtlSource source, int maxLength = 2048, LengthPolicy policy = LengthPolicy.Drop)
+    {
+        var tokenize = _ml.Transforms.TokenizeConversations(tokenizers.Qwen, Template);
+        return _ml.Transforms.CheckImages(source.Images)
+            .Append(tokenize)
+            .Append(_ml.Transforms.ApplyLengthPolicy(maxLength, policy, tokenize.Fit(_ml.Data.LoadConversations(source)).ImageTokenId));
+    }
+
+    List<Row> Run(EtlSource source, IEstimator<ITransformer> steps)
+    {
+        var records = _ml.Data.LoadConversations(source);
+        return _ml.Data.CreateEnumerable<Row>(steps.Fit(records).Transform(records), reuseRowObject: false).ToList();
+    }
+
+    const string Good = """{"id": "g", "image": "a.png", "conversations": [{"from": "human", "value": "<image>\nWhat is it?"}, {"from": "gpt", "value": "A circle."}]}""";
+
+    [Fact]
+    public void Appended_steps_give_the_encoders_ids_and_the_image_hash()
+    {
+        var source = Source(Good);
+        var row = Assert.Single(Run(source, Steps(source)));
+        var expected = new ConversationEncoder(tokenizers.Qwen, Template).Encode(new ConversationRecord("g", "a.png",
+            [new Turn(Speaker.Human, "<image>\nWhat is it?"), new Turn(Speaker.Assistant, "A circle.")]));
+        Assert.Equal("", row.RejectReason);
+        Assert.Equal(expected.InputIds, row.InputIds);
+        Assert.Equal(expected.Labels, row.Labels);
+        Assert.Equal("a.png", row.Image);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(_data.File("images/a.png")))), row.ImageSha256);
+    }
+
+    [Fact]
+    public void A_bad_record_keeps_its_row_with_the_first_reason_and_no_ids()
+    {
+        var source = Source(Good.Replace("a.png", "bad.png"), Good.Replace("a.png", "../a.png"), Good);
+        var rows = Run(source, Steps(source));
+        Assert.Equal(["image does not decode: bad.png", "image path escapes the image root: ../a.png", ""], rows.Select(r => r.RejectReason));
+        Assert.Empty(rows[0].InputIds);
+        Assert.NotEmpty(rows[2].InputIds);
+    }
+
+    [Fact]
+    public void Length_policy_truncates_or_drops_and_says_which()
+    {
+        var source = Source(Good.Replace("A circle.", string.Concat(Enumerable.Repeat("word ", 50))));
+        var full = Assert.Single(Run(source, Steps(source))).InputIds.Length;
+        int max = full - 10;
+
+        var cut = Assert.Single(Run(source, Steps(source, max, LengthPolicy.Truncate)));
+        Assert.True(cut.Truncated);
+        Assert.Equal(max, cut.InputIds.Length);
+        Assert.Equal(max, cut.Labels.Length);
+
+        var dropped = Assert.Single(Run(source, Steps(source, max, LengthPolicy.Drop)));
+        Assert.Equal($"too long: {full} tokens > max_length {max}", dropped.RejectReason);
+    }
+
+    [Fact]
+    public void Fit_names_a_missing_input_column()
+    {
+        var view = _ml.Data.LoadFromEnumerable(new[] { new { id = "x" } });
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.Transforms.TokenizeConversations(tokenizers.Qwen).Fit(view));
+        Assert.Contains("'conversations'", e.Message);
+    }
+
+    [Fact]
+    public void The_estimator_chain_announces_the_columns_it_adds()
+    {
+        var source = Source(Good);
+        var shape = Steps(source).GetOutputSchema(CreateShape(null, _ml.Data.LoadConversations(source).Schema));
+        var columns = shape.ToDictionary(c => c.Name);
+        foreach (var name in new[] { VlmColumns.ImageSha256, VlmColumns.InputIds, VlmColumns.Labels, VlmColumns.NumImageTokens, VlmColumns.Truncated, VlmColumns.RejectReason })
+            Assert.True(columns.ContainsKey(name), name);
+        Assert.Equal(SchemaShape.Column.VectorKind.VariableVector, columns[VlmColumns.InputIds].Kind);
+        Assert.Equal(NumberDataViewType.Int32, columns[VlmColumns.InputIds].ItemType);
+    }
+
+    // The input shape as ML.NET's own estimators get it (SchemaShape.Create is internal to ML.NET).
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.StaticMethod, Name = "Create")]
+    static extern SchemaShape CreateShape(SchemaShape? type, DataViewSchema schema);
+}

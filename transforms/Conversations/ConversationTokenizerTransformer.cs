@@ -1,0 +1,69 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Vlm.Datasets.Sources;
+using Vlm.Datasets.Tokenizers;
+using Vlm.Transforms.Data;
+
+namespace Vlm.Transforms.Conversations;
+
+/// <summary>
+/// Templates and tokenizes each row's <c>conversations</c> (LLaVA JSON) into <c>text</c>,
+/// <c>input_ids</c>, <c>labels</c> and <c>num_image_tokens</c> (see <see cref="ConversationEncoder"/>).
+/// Templating and tokenization are one step because labels are decided at the token boundaries of
+/// the template. A record with an image but no <c>&lt;image&gt;</c> tag gets the image before its
+/// first question, as LLaVA's own preprocessing puts it. A conversation that cannot be trained on
+/// sets <c>reject_reason</c>; rows already rejected pass unchanged, with empty ids.
+/// </summary>
+public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
+{
+    readonly ConversationEncoder _encoder;
+
+    public ConversationTokenizerTransformer(ITextTokenizer tokenizer, ChatTemplateOptions? template = null)
+    {
+        Template = template ?? new ChatTemplateOptions();
+        _encoder = new ConversationEncoder(tokenizer, Template);
+    }
+
+    public ChatTemplateOptions Template { get; }
+
+    /// <summary>The id that marks image positions in <c>input_ids</c>.</summary>
+    public int ImageTokenId => _encoder.ImageTokenId;
+
+    public override IReadOnlyList<OutputColumn> Outputs { get; } =
+    [
+        new(VlmColumns.Text, TextDataViewType.Instance),
+        new(VlmColumns.InputIds, new VectorDataViewType(NumberDataViewType.Int32)),
+        new(VlmColumns.Labels, new VectorDataViewType(NumberDataViewType.Int32)),
+        new(VlmColumns.NumImageTokens, NumberDataViewType.Int32),
+        new(VlmColumns.RejectReason, TextDataViewType.Instance),
+    ];
+
+    private protected override void CheckInput(DataViewSchema input) => Require(input, VlmColumns.Conversations, TextDataViewType.Instance);
+
+    private protected override Delegate[] CreateGetters(DataViewRow input)
+    {
+        var conversations = TextInput(input, VlmColumns.Conversations);
+        var image = input.Schema.GetColumnOrNull(VlmColumns.Image) is null ? () => "" : TextInput(input, VlmColumns.Image);
+        var prior = PriorRejectReason(input);
+        var encoded = new RowCache<(EncodedConversation? Value, string Reject)>(input, () => Encode(prior(), conversations, image));
+        return
+        [
+            TextOutput(() => encoded.Value.Value?.Text ?? ""),
+            Int32VectorOutput(() => encoded.Value.Value?.InputIds ?? []),
+            Int32VectorOutput(() => encoded.Value.Value?.Labels ?? []),
+            Int32Output(() => encoded.Value.Value?.NumImageTokens ?? 0),
+            TextOutput(() => encoded.Value.Reject),
+        ];
+    }
+
+    (EncodedConversation?, string) Encode(string reject, Func<string> conversations, Func<string> image)
+    {
+        if (reject.Length > 0) return (null, reject);
+        bool hasImage = image().Length > 0;
+        var turns = ConversationJson.Parse(conversations(), hasImage ? 1 : 0, out string? reason);
+        if (turns is null) return (null, reason!);
+        if (hasImage && !turns.Any(t => t.Text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)))
+            turns = [turns[0] with { Text = ConversationRecord.ImageTag + "\n" + turns[0].Text }, .. turns.Skip(1)];
+        return (_encoder.Encode(new ConversationRecord("", hasImage ? image() : null, turns)), "");
+    }
+}

@@ -1,0 +1,101 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Vlm.Transforms.Data;
+
+/// <summary>
+/// Base of the ETL transformers: adds computed columns to every row, lazily (a value is computed
+/// when a cursor's getter asks for it, once per row), so a consumer that skips rows pays only for
+/// what it reads. The output is a streaming view over the input: nothing is materialised.
+/// </summary>
+public abstract class ColumnMappingTransformer : ITransformer
+{
+    private protected ColumnMappingTransformer() { }
+
+    /// <summary>The columns this transformer adds.</summary>
+    public abstract IReadOnlyList<OutputColumn> Outputs { get; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the column when the input lacks one this transformer reads.</summary>
+    private protected abstract void CheckInput(DataViewSchema input);
+
+    /// <summary>One getter per <see cref="Outputs"/> column, in order, reading from <paramref name="input"/>'s current row.</summary>
+    private protected abstract Delegate[] CreateGetters(DataViewRow input);
+
+    public bool IsRowToRowMapper => false;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        CheckInput(inputSchema);
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        foreach (var column in Outputs) builder.AddColumn(column.Name, column.Type);
+        return builder.ToSchema();
+    }
+
+    public IDataView Transform(IDataView input)
+    {
+        var schema = GetOutputSchema(input.Schema);
+        return new MappedDataView(input, schema, this);
+    }
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
+        throw new NotSupportedException($"{GetType().Name} maps data views, not single rows");
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException($"{GetType().Name} holds no trained state: build it again from its options instead of saving it");
+
+    internal Delegate[] Getters(DataViewRow input) => CreateGetters(input);
+
+    /// <summary>Reads a text column of the input row as a string.</summary>
+    private protected static Func<string> TextInput(DataViewRow input, string name)
+    {
+        var getter = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[name]);
+        return () =>
+        {
+            ReadOnlyMemory<char> value = default;
+            getter(ref value);
+            return value.ToString();
+        };
+    }
+
+    /// <summary>Reads an int32 vector column of the input row.</summary>
+    private protected static Func<int[]> Int32VectorInput(DataViewRow input, string name)
+    {
+        var getter = input.GetGetter<VBuffer<int>>(input.Schema[name]);
+        return () =>
+        {
+            VBuffer<int> value = default;
+            getter(ref value);
+            return value.DenseValues().ToArray();
+        };
+    }
+
+    /// <summary>The input's <c>reject_reason</c>, or always empty when it has none: rejected rows are passed on, not worked on.</summary>
+    private protected static Func<string> PriorRejectReason(DataViewRow input) =>
+        input.Schema.GetColumnOrNull(VlmColumns.RejectReason) is null ? () => "" : TextInput(input, VlmColumns.RejectReason);
+
+    private protected static void Require(DataViewSchema schema, string name, DataViewType type)
+    {
+        var column = schema.GetColumnOrNull(name)
+            ?? throw new ArgumentOutOfRangeException(nameof(schema), name, $"the input has no '{name}' column");
+        bool matches = type is VectorDataViewType vector
+            ? column.Type is VectorDataViewType actual && actual.ItemType.Equals(vector.ItemType)
+            : column.Type.Equals(type);
+        if (!matches) throw new ArgumentOutOfRangeException(nameof(schema), name, $"column '{name}' is {column.Type}, not {type}");
+    }
+
+    private protected static ValueGetter<ReadOnlyMemory<char>> TextOutput(Func<string> get) =>
+        (ref ReadOnlyMemory<char> value) => value = get().AsMemory();
+
+    private protected static ValueGetter<int> Int32Output(Func<int> get) => (ref int value) => value = get();
+
+    private protected static ValueGetter<bool> BooleanOutput(Func<bool> get) => (ref bool value) => value = get();
+
+    private protected static ValueGetter<VBuffer<int>> Int32VectorOutput(Func<int[]> get) => (ref VBuffer<int> value) =>
+    {
+        var values = get();
+        var editor = VBufferEditor.Create(ref value, values.Length);
+        values.CopyTo(editor.Values);
+        value = editor.Commit();
+    };
+}

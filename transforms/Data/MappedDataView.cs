@@ -1,0 +1,48 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Vlm.Transforms.Data;
+
+/// <summary>The input's rows with a <see cref="ColumnMappingTransformer"/>'s columns added.</summary>
+internal sealed class MappedDataView(IDataView input, DataViewSchema schema, ColumnMappingTransformer transformer) : IDataView
+{
+    public bool CanShuffle => false;
+    public DataViewSchema Schema => schema;
+    public long? GetRowCount() => input.GetRowCount();
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
+    {
+        // Added columns may read any input column, so the input cursor serves them all; the input's
+        // getters are lazy, so an unread column costs nothing.
+        var cursor = input.GetRowCursor(input.Schema.ToArray(), rand);
+        return new Cursor(cursor, schema, transformer.Getters(cursor), columnsNeeded.Select(c => c.Index).ToHashSet());
+    }
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+        [GetRowCursor(columnsNeeded, rand)];
+
+    sealed class Cursor(DataViewRowCursor input, DataViewSchema schema, Delegate[] added, HashSet<int> active) : DataViewRowCursor
+    {
+        public override DataViewSchema Schema => schema;
+        public override long Position => input.Position;
+        public override long Batch => input.Batch;
+        public override bool MoveNext() => input.MoveNext();
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+        public override bool IsColumnActive(DataViewSchema.Column column) => active.Contains(column.Index);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (!IsColumnActive(column)) throw new InvalidOperationException($"column '{column.Name}' is not active in this cursor");
+            int inputCount = input.Schema.Count;
+            if (column.Index < inputCount) return input.GetGetter<TValue>(input.Schema[column.Index]);
+            return added[column.Index - inputCount] as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"column '{column.Name}' cannot be read as {typeof(TValue).Name}");
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) input.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

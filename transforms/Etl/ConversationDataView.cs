@@ -1,0 +1,93 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Vlm.Datasets.Sources;
+using Vlm.Transforms.Data;
+
+namespace Vlm.Transforms.Etl;
+
+/// <summary>
+/// One annotation file's records as an <see cref="IDataView"/>, streamed: <c>id</c>, <c>source</c>,
+/// <c>file</c>, <c>record_index</c>, <c>image</c> (as the file names it; empty for text-only records),
+/// <c>conversations</c> (LLaVA JSON) and <c>reject_reason</c> (why the source could not read the
+/// record; empty when it could). Caption files come through the caption policy, seeded.
+/// </summary>
+public sealed class ConversationDataView : IDataView
+{
+    readonly EtlSource _source;
+    readonly int _seed;
+
+    public ConversationDataView(EtlSource source, int seed = 42)
+    {
+        _source = source;
+        _seed = seed;
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(VlmColumns.Id, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.Source, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.File, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.RecordIndex, NumberDataViewType.Int64);
+        builder.AddColumn(VlmColumns.Image, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.Conversations, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.RejectReason, TextDataViewType.Instance);
+        Schema = builder.ToSchema();
+    }
+
+    public bool CanShuffle => false;
+    public DataViewSchema Schema { get; }
+    public long? GetRowCount() => null;
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+        new Cursor(this, columnsNeeded.Select(c => c.Index).ToHashSet());
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+        [GetRowCursor(columnsNeeded, rand)];
+
+    sealed class Cursor(ConversationDataView view, HashSet<int> active) : DataViewRowCursor
+    {
+        readonly IEnumerator<SourceItem<ConversationRecord>> _items = EtlRecords.Read(view._source, view._seed).GetEnumerator();
+        readonly string _sourceName = view._source.Name;
+        long _position = -1;
+
+        public override DataViewSchema Schema => view.Schema;
+        public override long Position => _position;
+        public override long Batch => 0;
+        public override bool IsColumnActive(DataViewSchema.Column column) => active.Contains(column.Index);
+
+        public override bool MoveNext()
+        {
+            if (!_items.MoveNext()) return false;
+            _position++;
+            return true;
+        }
+
+        SourceItem<ConversationRecord> Item => _position >= 0 ? _items.Current : throw new InvalidOperationException("the cursor is not on a row");
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() =>
+            (ref DataViewRowId id) => id = new DataViewRowId((ulong)_position, 0);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (!IsColumnActive(column)) throw new InvalidOperationException($"column '{column.Name}' is not active in this cursor");
+            Delegate getter = column.Name switch
+            {
+                VlmColumns.Id => Text(() => Item.Id ?? ""),
+                VlmColumns.Source => Text(() => _sourceName),
+                VlmColumns.File => Text(() => Item.File),
+                VlmColumns.RecordIndex => (ValueGetter<long>)((ref long value) => value = Item.Index),
+                VlmColumns.Image => Text(() => Item.Record?.Image ?? ""),
+                VlmColumns.Conversations => Text(() => Item.Record is { } record ? ConversationJson.Write(record.Turns) : ""),
+                VlmColumns.RejectReason => Text(() => Item.RejectReason ?? ""),
+                _ => throw new ArgumentOutOfRangeException(nameof(column), column.Name, "no such column"),
+            };
+            return getter as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"column '{column.Name}' cannot be read as {typeof(TValue).Name}");
+        }
+
+        static ValueGetter<ReadOnlyMemory<char>> Text(Func<string> get) => (ref ReadOnlyMemory<char> value) => value = get().AsMemory();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _items.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

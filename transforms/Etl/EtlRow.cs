@@ -1,0 +1,72 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Vlm.Datasets.Shards;
+using Vlm.Transforms.Data;
+
+namespace Vlm.Transforms.Etl;
+
+/// <summary>Reads the columns of the ETL steps' output from a cursor's current row into a shard row or a reject.</summary>
+internal sealed class EtlRow(DataViewRow row)
+{
+    readonly Func<string> _id = Text(row, VlmColumns.Id), _source = Text(row, VlmColumns.Source), _file = Text(row, VlmColumns.File),
+        _image = Text(row, VlmColumns.Image), _sha256 = Text(row, VlmColumns.ImageSha256), _text = Text(row, VlmColumns.Text),
+        _reject = Text(row, VlmColumns.RejectReason);
+    readonly ValueGetter<long> _index = row.GetGetter<long>(row.Schema[VlmColumns.RecordIndex]);
+    readonly ValueGetter<int> _imageTokens = row.GetGetter<int>(row.Schema[VlmColumns.NumImageTokens]);
+    readonly ValueGetter<bool> _truncated = row.GetGetter<bool>(row.Schema[VlmColumns.Truncated]);
+    readonly ValueGetter<VBuffer<int>> _ids = row.GetGetter<VBuffer<int>>(row.Schema[VlmColumns.InputIds]),
+        _labels = row.GetGetter<VBuffer<int>>(row.Schema[VlmColumns.Labels]);
+
+    public string RejectReason() => _reject();
+
+    public bool Truncated()
+    {
+        bool value = false;
+        _truncated(ref value);
+        return value;
+    }
+
+    public ShardRow ToShardRow()
+    {
+        int imageTokens = 0;
+        _imageTokens(ref imageTokens);
+        string image = _image();
+        return new ShardRow
+        {
+            Id = _id(),
+            Source = _source(),
+            Image = image.Length == 0 ? null : image,
+            ImageSha256 = image.Length == 0 ? null : _sha256(),
+            InputIds = Ints(_ids),
+            Labels = Ints(_labels),
+            NumImageTokens = imageTokens,
+            Text = _text(),
+        };
+    }
+
+    public RejectedRecord ToRejectedRecord(string reason)
+    {
+        long index = 0;
+        _index(ref index);
+        string id = _id();
+        return new RejectedRecord(_file(), index, id.Length == 0 ? null : id, reason);
+    }
+
+    static Func<string> Text(DataViewRow row, string name)
+    {
+        var getter = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[name]);
+        return () =>
+        {
+            ReadOnlyMemory<char> value = default;
+            getter(ref value);
+            return value.ToString();
+        };
+    }
+
+    static List<int> Ints(ValueGetter<VBuffer<int>> getter)
+    {
+        VBuffer<int> value = default;
+        getter(ref value);
+        return [.. value.DenseValues()];
+    }
+}

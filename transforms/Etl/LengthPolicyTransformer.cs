@@ -1,0 +1,59 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Data;
+
+namespace Vlm.Transforms.Etl;
+
+/// <summary>
+/// Applies <c>max_length</c> to <c>input_ids</c> and <c>labels</c>: a longer row is rejected
+/// (<see cref="LengthPolicy.Drop"/>) or cut (<see cref="LengthPolicy.Truncate"/>, flagged in
+/// <c>truncated</c>). A cut that would split an image's tokens or leave no trained label rejects
+/// the row instead, since the model could not use it.
+/// </summary>
+public sealed class LengthPolicyTransformer(int maxLength, LengthPolicy policy, int imageTokenId) : ColumnMappingTransformer
+{
+    public int MaxLength { get; } = maxLength >= 1 ? maxLength : throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max_length must be positive");
+    public LengthPolicy Policy { get; } = policy;
+
+    public override IReadOnlyList<OutputColumn> Outputs { get; } =
+    [
+        new(VlmColumns.InputIds, new VectorDataViewType(NumberDataViewType.Int32)),
+        new(VlmColumns.Labels, new VectorDataViewType(NumberDataViewType.Int32)),
+        new(VlmColumns.Truncated, BooleanDataViewType.Instance),
+        new(VlmColumns.RejectReason, TextDataViewType.Instance),
+    ];
+
+    private protected override void CheckInput(DataViewSchema input)
+    {
+        Require(input, VlmColumns.InputIds, new VectorDataViewType(NumberDataViewType.Int32));
+        Require(input, VlmColumns.Labels, new VectorDataViewType(NumberDataViewType.Int32));
+    }
+
+    private protected override Delegate[] CreateGetters(DataViewRow input)
+    {
+        var ids = Int32VectorInput(input, VlmColumns.InputIds);
+        var labels = Int32VectorInput(input, VlmColumns.Labels);
+        var prior = PriorRejectReason(input);
+        var result = new RowCache<(int[] Ids, int[] Labels, bool Truncated, string Reject)>(input, () => Apply(prior(), ids(), labels()));
+        return
+        [
+            Int32VectorOutput(() => result.Value.Ids),
+            Int32VectorOutput(() => result.Value.Labels),
+            BooleanOutput(() => result.Value.Truncated),
+            TextOutput(() => result.Value.Reject),
+        ];
+    }
+
+    (int[], int[], bool, string) Apply(string reject, int[] ids, int[] labels)
+    {
+        if (reject.Length > 0 || ids.Length <= MaxLength) return (ids, labels, false, reject);
+        if (Policy == LengthPolicy.Drop)
+            return ([], [], false, $"too long: {ids.Length} tokens > max_length {MaxLength}");
+        if (Array.LastIndexOf(ids, imageTokenId) >= MaxLength)
+            return ([], [], false, $"truncating to max_length {MaxLength} would cut image tokens");
+        if (labels.AsSpan(0, MaxLength).IndexOfAnyExcept(EncodedConversation.IgnoreIndex) < 0)
+            return ([], [], false, $"no answer left after truncating to max_length {MaxLength}");
+        return (ids[..MaxLength], labels[..MaxLength], true, "");
+    }
+}
