@@ -25,6 +25,9 @@ public static class AtomicFile
         }
     }
 
+    public static void WriteAllText(string path, string text) =>
+        Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
+
     public static async Task WriteAsync(string path, Func<FileStream, Task> write)
     {
         string temp = TempPathFor(path);

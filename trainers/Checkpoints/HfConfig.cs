@@ -39,6 +39,13 @@ internal sealed class HfConfig
     public int Int(string key, int? fallback = null) =>
         Has(key) ? Get(key, JsonValueKind.Number).GetInt32() : fallback ?? throw Missing(key);
 
+    public double Double(string key, double? fallback = null) =>
+        Has(key) ? Get(key, JsonValueKind.Number).GetDouble() : fallback ?? throw Missing(key);
+
+    /// <summary>A nested config object (<c>vision_config</c>, <c>text_config</c>), or null when absent.</summary>
+    public HfConfig? Section(string key) =>
+        Has(key) ? new HfConfig($"{Path}#{key}", Get(key, JsonValueKind.Object).Clone()) : null;
+
     public bool Bool(string key, bool? fallback = null)
     {
         if (!Has(key)) return fallback ?? throw Missing(key);

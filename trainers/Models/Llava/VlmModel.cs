@@ -1,0 +1,105 @@
+using TorchSharp;
+using Vlm.Trainers.Models.Modules;
+using Vlm.Trainers.Models.Qwen2;
+using Vlm.Trainers.Models.Vision;
+using static TorchSharp.torch;
+
+namespace Vlm.Trainers.Models.Llava;
+
+/// <summary>How image features are taken from the tower (LLaVA-1.5's defaults).</summary>
+internal sealed record VisionFeatureOptions
+{
+    /// <summary>Hidden-state index in Hugging Face's numbering; -2 is the penultimate layer, as LLaVA-1.5; -1 the last, as the original.</summary>
+    public int Layer { get; init; } = -2;
+
+    /// <summary>Drop the first token: null means "the class token if the tower has one" (CLIP yes, SigLIP no).</summary>
+    public bool? DropFirstToken { get; init; }
+}
+
+/// <summary>
+/// The LLaVA-style model: vision tower -> projector -> features spliced into the Qwen2 LLM's input
+/// embeddings at the image-token positions. Module names are Hugging Face's
+/// <c>LlavaForConditionalGeneration</c> layout (<c>vision_tower.*</c>, <c>multi_modal_projector.*</c>,
+/// <c>language_model.*</c>), so the state dict saves and loads by plain name match.
+/// </summary>
+internal sealed class VlmModel : nn.Module<Tensor, Tensor>
+{
+    // Checkpoint names, fenced.
+    readonly VisionTower vision_tower;
+    readonly Projector multi_modal_projector;
+    readonly Qwen2ForCausalLM language_model;
+
+    public VlmModel(VisionConfig vision, Qwen2Config text, long imageTokenId, VisionFeatureOptions? features = null) : base(nameof(VlmModel))
+    {
+        vision_tower = new VisionTower(vision);
+        multi_modal_projector = new Projector(vision.HiddenSize, text.HiddenSize);
+        language_model = new Qwen2ForCausalLM(text);
+        ImageTokenId = imageTokenId;
+        Features = features ?? new VisionFeatureOptions();
+        RegisterComponents();
+    }
+
+    public VisionTower VisionTower => vision_tower;
+    public Projector Projector => multi_modal_projector;
+    public Qwen2ForCausalLM LanguageModel => language_model;
+    public long ImageTokenId { get; }
+    public VisionFeatureOptions Features { get; }
+
+    /// <summary>When false (the default, as LLaVA), the tower runs without a graph: no activations kept, no gradients.</summary>
+    public bool TrainVisionTower { get; set; }
+
+    /// <summary>Image tokens each image takes in the prompt: the feature count the tower gives.</summary>
+    public int ImageTokensPerImage => vision_tower.Config.NumPositions - (DropFirst ? 1 : 0);
+
+    bool DropFirst => Features.DropFirstToken ?? vision_tower.Config.Kind == VisionKind.Clip;
+
+    public override Tensor forward(Tensor inputIds) => language_model.forward(inputIds);
+
+    /// <summary>Projected features [N, F, D_text] of images [N, 3, H, W].</summary>
+    public Tensor ImageFeatures(Tensor pixels)
+    {
+        using var scope = NewDisposeScope();
+        Tensor features;
+        using (TrainVisionTower ? null : no_grad())
+            features = vision_tower.Features(pixels, Features.Layer, DropFirst);
+        return multi_modal_projector.forward(features).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Input embeddings [B, T, D] with image features in place of the image tokens.</summary>
+    public Tensor Embed(Tensor inputIds, Tensor? pixels)
+    {
+        using var scope = NewDisposeScope();
+        var embeddings = language_model.Model.EmbedTokens.forward(inputIds);
+        var features = pixels is null ? null : ImageFeatures(pixels);
+        return ImageFeatureInjection.Inject(embeddings, inputIds, features, ImageTokenId).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Hidden states [B, T, D] of a batch; <paramref name="keep"/> [B, T] is 1 for tokens, 0 for padding.</summary>
+    public Tensor Hidden(Tensor inputIds, Tensor keep, Tensor? pixels, KvCache? cache = null)
+    {
+        using var scope = NewDisposeScope();
+        return language_model.Model.Forward(Embed(inputIds, pixels), keep, cache).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits [B, T, V] at every position (for checks; training uses <see cref="Loss"/>).</summary>
+    public Tensor Logits(Tensor inputIds, Tensor keep, Tensor? pixels) => language_model.Head(Hidden(inputIds, keep, pixels));
+
+    /// <summary>
+    /// Mean next-token cross-entropy over the positions whose label is set (not -100). The LM head
+    /// runs only on those positions: with a 150k vocabulary it would otherwise dominate the cost.
+    /// Returns the loss and the number of labelled tokens.
+    /// </summary>
+    public (Tensor Loss, long Tokens) Loss(Tensor inputIds, Tensor keep, Tensor labels, Tensor? pixels)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Hidden(inputIds, keep, pixels); // [B, T, D]
+        var targets = labels[.., 1..].reshape(-1); // the label of position t is predicted at t - 1
+        var rows = targets.ne(-100).nonzero().squeeze(1);
+        long count = rows.shape[0];
+        if (count == 0) throw new ArgumentException("the batch has no labelled token to train on");
+        var selected = hidden[.., ..^1].reshape(-1, hidden.shape[2]).index_select(0, rows);
+        var logits = language_model.Head(selected).to(float32);
+        var loss = nn.functional.cross_entropy(logits, targets.index_select(0, rows));
+        return (loss.MoveToOuterDisposeScope(), count);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TorchSharp;
+using Vlm.Datasets.IO;
+using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models.Modules;
+
+namespace Vlm.Trainers.Models.Lora;
+
+/// <summary>
+/// LoRA on a language model, in peft's on-disk format: <c>adapter_config.json</c> and
+/// <c>adapter_model.safetensors</c> with keys <c>base_model.model.{module}.lora_A.weight</c> /
+/// <c>lora_B.weight</c>, the module names being those of the Hugging Face model.
+/// </summary>
+internal static class LoraAdapter
+{
+    public const string ConfigFile = "adapter_config.json", WeightsFile = "adapter_model.safetensors";
+    const string PeftPrefix = "base_model.model.";
+
+    /// <summary>Adds adapters to every matching linear layer of <paramref name="model"/>; returns their names. None matching is an error.</summary>
+    public static IReadOnlyList<string> Apply(torch.nn.Module model, LoraOptions options)
+    {
+        var targets = model.named_modules().Where(m => m.module is LoraLinear && options.Matches(m.name)).ToList();
+        if (targets.Count == 0)
+        {
+            var linear = model.named_modules().Where(m => m.module is LoraLinear).Select(m => m.name.Split('.')[^1]).Distinct();
+            throw new ArgumentException($"target_modules '{options.TargetModules}' matches no linear layer; this model has {string.Join(", ", linear)}");
+        }
+        foreach (var (_, module) in targets) ((LoraLinear)module).AddAdapter(options.Rank, options.Alpha, options.Dropout);
+        return [.. targets.Select(t => t.name)];
+    }
+
+    static bool IsAdapterParameter(string name) => name.Contains(".lora_A.", StringComparison.Ordinal) || name.Contains(".lora_B.", StringComparison.Ordinal);
+
+    /// <summary>Writes the adapters of <paramref name="model"/> (names relative to the LLM) in peft's format.</summary>
+    public static void Save(torch.nn.Module model, string folder, LoraOptions options, string? baseModel)
+    {
+        Directory.CreateDirectory(folder);
+        ModuleWeights.Save(model, Path.Combine(folder, WeightsFile), "", name => PeftPrefix + name, IsAdapterParameter,
+            new Dictionary<string, string> { ["format"] = "pt" });
+        var config = new JsonObject
+        {
+            ["peft_type"] = "LORA",
+            ["task_type"] = "CAUSAL_LM",
+            ["r"] = options.Rank,
+            ["lora_alpha"] = options.Alpha,
+            ["lora_dropout"] = options.Dropout,
+            ["target_modules"] = options.IsRegex
+                ? options.TargetModules
+                : new JsonArray([.. options.TargetModules.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => (JsonNode)t)]),
+            ["bias"] = "none",
+            ["fan_in_fan_out"] = false,
+            ["inference_mode"] = true,
+            ["init_lora_weights"] = true,
+            ["base_model_name_or_path"] = baseModel,
+        };
+        AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Reads a peft adapter folder's settings (as written by peft or by <see cref="Save"/>).</summary>
+    public static LoraOptions ReadOptions(string folder)
+    {
+        string path = Path.Combine(folder, ConfigFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{folder}: no {ConfigFile}; not a peft adapter folder", path);
+        var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new CheckpointFormatException(path, null, "empty adapter config");
+        if ((string?)root["peft_type"] is { } type && type != "LORA") throw new CheckpointFormatException(path, null, $"peft_type '{type}' is not LORA");
+        var targets = root["target_modules"];
+        return new LoraOptions
+        {
+            Rank = (int?)root["r"] ?? throw new CheckpointFormatException(path, null, "\"r\" is missing"),
+            Alpha = (double?)root["lora_alpha"] ?? 8,
+            Dropout = (double?)root["lora_dropout"] ?? 0,
+            TargetModules = targets switch
+            {
+                JsonArray list => string.Join('|', list.Select(t => (string?)t)),
+                JsonValue value => (string)value!,
+                _ => throw new CheckpointFormatException(path, null, "\"target_modules\" is missing"),
+            },
+        };
+    }
+
+    /// <summary>Adds the adapter of <paramref name="folder"/> to <paramref name="model"/> and loads its weights.</summary>
+    public static void Load(torch.nn.Module model, string folder)
+    {
+        var options = ReadOptions(folder);
+        Apply(model, options);
+        string weights = Path.Combine(folder, WeightsFile);
+        using var file = SafetensorsFile.Open(weights);
+        var parameters = model.named_parameters().Where(p => IsAdapterParameter(p.name)).ToDictionary(p => p.name, p => p.parameter);
+        var loaded = new HashSet<string>();
+        using var _ = torch.no_grad();
+        foreach (var key in file.Names)
+        {
+            // peft writes "...lora_A.weight"; older peft versions kept the adapter name ("lora_A.default.weight").
+            string name = key.StartsWith(PeftPrefix, StringComparison.Ordinal) ? key[PeftPrefix.Length..] : key;
+            name = name.Replace(".lora_A.default.", ".lora_A.", StringComparison.Ordinal).Replace(".lora_B.default.", ".lora_B.", StringComparison.Ordinal);
+            if (!parameters.TryGetValue(name, out var parameter))
+                throw new CheckpointFormatException(weights, key, "matches no adapter of the model (different target_modules or base model?)");
+            using var tensor = file.Read(key, parameter.dtype, parameter.device);
+            if (!tensor.shape.SequenceEqual(parameter.shape))
+                throw new CheckpointFormatException(weights, key, $"shape [{string.Join(", ", tensor.shape)}] does not fit [{string.Join(", ", parameter.shape)}]");
+            parameter.copy_(tensor);
+            loaded.Add(name);
+        }
+        var missing = parameters.Keys.Where(n => !loaded.Contains(n)).ToList();
+        if (missing.Count > 0) throw new CheckpointFormatException(weights, null, $"{missing.Count} adapter weight(s) missing ({string.Join(", ", missing.Take(3))})");
+    }
+}

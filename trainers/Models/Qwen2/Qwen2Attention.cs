@@ -1,0 +1,47 @@
+using TorchSharp;
+using Vlm.Trainers.Models.Modules;
+using static TorchSharp.torch;
+
+namespace Vlm.Trainers.Models.Qwen2;
+
+/// <summary>Grouped-query self-attention with q/k/v bias, rotary positions and fused scaled-dot-product attention.</summary>
+internal sealed class Qwen2Attention : nn.Module<Tensor, Tensor>
+{
+    // Checkpoint names, fenced.
+    readonly LoraLinear q_proj, k_proj, v_proj, o_proj;
+    readonly int _heads, _kvHeads, _headDim;
+
+    public Qwen2Attention(Qwen2Config config) : base(nameof(Qwen2Attention))
+    {
+        _heads = config.NumAttentionHeads;
+        _kvHeads = config.NumKeyValueHeads;
+        _headDim = config.HeadDim;
+        q_proj = new LoraLinear(config.HiddenSize, _heads * _headDim, hasBias: true);
+        k_proj = new LoraLinear(config.HiddenSize, _kvHeads * _headDim, hasBias: true);
+        v_proj = new LoraLinear(config.HiddenSize, _kvHeads * _headDim, hasBias: true);
+        o_proj = new LoraLinear(_heads * _headDim, config.HiddenSize, hasBias: false);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => throw new NotSupportedException("call Forward with positions and mask");
+
+    /// <summary>x [B, T, D]; cos/sin [B, 1, T, Dh]; mask [B, 1, T, S] additive; returns [B, T, D].</summary>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache? cache, int layer)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+        var q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
+        var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        q = RotaryEmbedding.Apply(q, cos, sin);
+        k = RotaryEmbedding.Apply(k, cos, sin);
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+        if (_kvHeads != _heads)
+        {
+            k = k.repeat_interleave(_heads / _kvHeads, dim: 1);
+            v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
+        }
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask); // [B, H, T, Dh]
+        return o_proj.forward(attended.transpose(1, 2).reshape(b, t, _heads * _headDim)).MoveToOuterDisposeScope();
+    }
+}

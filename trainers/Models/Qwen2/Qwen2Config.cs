@@ -1,0 +1,64 @@
+using System.Text.Json.Nodes;
+using Vlm.Trainers.Checkpoints;
+
+namespace Vlm.Trainers.Models.Qwen2;
+
+/// <summary>The Qwen2 family's <c>config.json</c> fields the model uses, with Hugging Face's defaults.</summary>
+internal sealed record Qwen2Config
+{
+    public int VocabSize { get; init; } = 151936;
+    public int HiddenSize { get; init; } = 4096;
+    public int IntermediateSize { get; init; } = 22016;
+    public int NumHiddenLayers { get; init; } = 32;
+    public int NumAttentionHeads { get; init; } = 32;
+    public int NumKeyValueHeads { get; init; } = 32;
+    public double RopeTheta { get; init; } = 10000.0;
+    public double RmsNormEps { get; init; } = 1e-6;
+    public bool TieWordEmbeddings { get; init; }
+    public int MaxPositionEmbeddings { get; init; } = 32768;
+
+    public int HeadDim => HiddenSize / NumAttentionHeads;
+
+    public static Qwen2Config From(HfConfig config)
+    {
+        string type = config.String("model_type", "qwen2")!;
+        if (type is not ("qwen2" or "qwen2_5" or "qwen3"))
+            throw new CheckpointFormatException(config.Path, null, $"model_type '{type}' is not a Qwen2-family language model");
+        var c = new Qwen2Config
+        {
+            VocabSize = config.Int("vocab_size"),
+            HiddenSize = config.Int("hidden_size"),
+            IntermediateSize = config.Int("intermediate_size"),
+            NumHiddenLayers = config.Int("num_hidden_layers"),
+            NumAttentionHeads = config.Int("num_attention_heads"),
+            NumKeyValueHeads = config.Int("num_key_value_heads", config.Int("num_attention_heads")),
+            RopeTheta = config.Double("rope_theta", 10000.0),
+            RmsNormEps = config.Double("rms_norm_eps", 1e-6),
+            TieWordEmbeddings = config.Bool("tie_word_embeddings", false),
+            MaxPositionEmbeddings = config.Int("max_position_embeddings", 32768),
+        };
+        if (c.HiddenSize % c.NumAttentionHeads != 0 || c.NumAttentionHeads % c.NumKeyValueHeads != 0)
+            throw new CheckpointFormatException(config.Path, null,
+                $"hidden_size {c.HiddenSize}, num_attention_heads {c.NumAttentionHeads} and num_key_value_heads {c.NumKeyValueHeads} do not divide evenly");
+        return c;
+    }
+
+    /// <summary>The config as Hugging Face's <c>Qwen2ForCausalLM</c> writes it.</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["architectures"] = new JsonArray("Qwen2ForCausalLM"),
+        ["model_type"] = "qwen2",
+        ["vocab_size"] = VocabSize,
+        ["hidden_size"] = HiddenSize,
+        ["intermediate_size"] = IntermediateSize,
+        ["num_hidden_layers"] = NumHiddenLayers,
+        ["num_attention_heads"] = NumAttentionHeads,
+        ["num_key_value_heads"] = NumKeyValueHeads,
+        ["rope_theta"] = RopeTheta,
+        ["rms_norm_eps"] = RmsNormEps,
+        ["tie_word_embeddings"] = TieWordEmbeddings,
+        ["max_position_embeddings"] = MaxPositionEmbeddings,
+        ["hidden_act"] = "silu",
+        ["torch_dtype"] = "float32",
+    };
+}

@@ -1,0 +1,32 @@
+using TorchSharp;
+using Vlm.Trainers.Models.Modules;
+using static TorchSharp.torch;
+
+namespace Vlm.Trainers.Models.Qwen2;
+
+/// <summary>Pre-norm block: <c>x + attn(norm(x))</c>, then <c>x + mlp(norm(x))</c>.</summary>
+internal sealed class Qwen2DecoderLayer : nn.Module<Tensor, Tensor>
+{
+    // Checkpoint names, fenced.
+    readonly RmsNorm input_layernorm, post_attention_layernorm;
+    readonly Qwen2Attention self_attn;
+    readonly Qwen2Mlp mlp;
+
+    public Qwen2DecoderLayer(Qwen2Config config) : base(nameof(Qwen2DecoderLayer))
+    {
+        input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        self_attn = new Qwen2Attention(config);
+        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        mlp = new Qwen2Mlp(config);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => throw new NotSupportedException("call Forward with positions and mask");
+
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache? cache, int layer)
+    {
+        using var scope = NewDisposeScope();
+        var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, cache, layer);
+        return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using Vlm.Trainers.Checkpoints;
+
+namespace Vlm.Trainers.Models.Vision;
+
+/// <summary>Which ViT family a tower is: the two differ only in their embeddings and norms.</summary>
+internal enum VisionKind
+{
+    /// <summary>CLIP: class token, patch conv without bias, a layer norm before the encoder.</summary>
+    Clip,
+    /// <summary>SigLIP: no class token, patch conv with bias, no norm before the encoder.</summary>
+    Siglip,
+}
+
+/// <summary>A CLIP or SigLIP vision <c>config.json</c> (standalone, or the <c>vision_config</c> of a full checkpoint).</summary>
+internal sealed record VisionConfig
+{
+    public VisionKind Kind { get; init; } = VisionKind.Clip;
+    public int HiddenSize { get; init; } = 1024;
+    public int IntermediateSize { get; init; } = 4096;
+    public int NumHiddenLayers { get; init; } = 24;
+    public int NumAttentionHeads { get; init; } = 16;
+    public int ImageSize { get; init; } = 224;
+    public int PatchSize { get; init; } = 14;
+    public int NumChannels { get; init; } = 3;
+    public double LayerNormEps { get; init; } = 1e-5;
+    public string HiddenAct { get; init; } = "quick_gelu";
+
+    public int NumPatches => (ImageSize / PatchSize) * (ImageSize / PatchSize);
+    public int NumPositions => NumPatches + (Kind == VisionKind.Clip ? 1 : 0);
+
+    public static VisionConfig From(HfConfig config)
+    {
+        string type = config.String("model_type", "")!;
+        var section = config.Section("vision_config") ?? config;
+        var kind = type switch
+        {
+            "clip" or "clip_vision_model" => VisionKind.Clip,
+            "siglip" or "siglip_vision_model" => VisionKind.Siglip,
+            _ => throw new CheckpointFormatException(config.Path, null, $"model_type '{type}' is not a CLIP or SigLIP checkpoint"),
+        };
+        return new VisionConfig
+        {
+            Kind = kind,
+            HiddenSize = section.Int("hidden_size", kind == VisionKind.Clip ? 768 : 768),
+            IntermediateSize = section.Int("intermediate_size", 3072),
+            NumHiddenLayers = section.Int("num_hidden_layers", 12),
+            NumAttentionHeads = section.Int("num_attention_heads", 12),
+            ImageSize = section.Int("image_size", 224),
+            PatchSize = section.Int("patch_size", kind == VisionKind.Clip ? 32 : 16),
+            NumChannels = section.Int("num_channels", 3),
+            LayerNormEps = section.Double("layer_norm_eps", kind == VisionKind.Clip ? 1e-5 : 1e-6),
+            HiddenAct = section.String("hidden_act", kind == VisionKind.Clip ? "quick_gelu" : "gelu_pytorch_tanh")!,
+        };
+    }
+
+    /// <summary>The config as Hugging Face's <c>CLIPVisionModel</c> / <c>SiglipVisionModel</c> writes it.</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["architectures"] = new JsonArray(Kind == VisionKind.Clip ? "CLIPVisionModel" : "SiglipVisionModel"),
+        ["model_type"] = Kind == VisionKind.Clip ? "clip_vision_model" : "siglip_vision_model",
+        ["hidden_size"] = HiddenSize,
+        ["intermediate_size"] = IntermediateSize,
+        ["num_hidden_layers"] = NumHiddenLayers,
+        ["num_attention_heads"] = NumAttentionHeads,
+        ["image_size"] = ImageSize,
+        ["patch_size"] = PatchSize,
+        ["num_channels"] = NumChannels,
+        ["layer_norm_eps"] = LayerNormEps,
+        ["hidden_act"] = HiddenAct,
+        ["torch_dtype"] = "float32",
+    };
+}
