@@ -1,0 +1,107 @@
+using SkiaSharp;
+using Vlm.Tests.TestSupport;
+using Vlm.Tests.Trainers.Models;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Training;
+using static TorchSharp.torch;
+
+namespace Vlm.Tests.Trainers.Training;
+
+public class VlmTrainerTests : IDisposable
+{
+    readonly TempFolder _images = new();
+    readonly TempFolder _output = new();
+
+    public void Dispose()
+    {
+        _images.Dispose();
+        _output.Dispose();
+    }
+
+    static readonly SKColor[] Colours = [SKColors.Red, SKColors.Green, SKColors.Blue];
+
+    /// <summary>"[4 image tokens] 7 8 -> answer": the answer token names the image's colour (10, 11 or 12), then 2 ends it.</summary>
+    List<TrainingExample> Examples(int count)
+    {
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < count; i++)
+        {
+            int colour = i % Colours.Length;
+            string name = $"img{i}.png";
+            TestImages.Write(Path.Combine(_images.Path, name), 16, 16, color: Colours[colour]);
+            int[] ids = [1, .. Enumerable.Repeat((int)TinyModels.ImageToken, 4), 7, 8, 10 + colour, 2];
+            int[] labels = [.. Enumerable.Repeat(-100, 7), 10 + colour, 2];
+            examples.Add(new TrainingExample(ids, labels, name));
+        }
+        return examples;
+    }
+
+    VlmTrainerOptions Options(TrainableParts parts) => new()
+    {
+        Train = parts, PerDeviceTrainBatchSize = 3, LearningRate = 3e-3, FeatureProjLr = 3e-3, MaxSteps = 40, WarmupSteps = 2,
+        LoggingSteps = 10, SaveSteps = 1000, OutputDir = _output.Path, ImageRoot = _images.Path,
+        LoraRank = 4, LoraAlpha = 8, TargetModules = "q_proj|v_proj|gate_proj|up_proj|down_proj",
+    };
+
+    VlmTrainer Trainer(VlmModel model, VlmTrainerOptions options, Action<int>? afterStep = null) =>
+        new(model, options, ImagePreprocessor.For(model.VisionTower.Config, null)) { AfterStep = afterStep };
+
+    [Fact]
+    public void Full_training_lowers_the_loss_and_answers_by_colour()
+    {
+        using var model = TinyModels.Vlm(seed: 2);
+        var examples = Examples(9);
+        var trainer = Trainer(model, Options(TrainableParts.Full));
+        trainer.Train(examples);
+        Assert.True(trainer.Log[^1].Loss < trainer.Log[0].Loss / 4, $"loss {trainer.Log[0].Loss} -> {trainer.Log[^1].Loss}");
+
+        var batch = TrainingBatch.Create(examples.Take(3).Select(e => e with { InputIds = e.InputIds[..^2] }).ToList(),
+            ImagePreprocessor.For(model.VisionTower.Config, null), _images.Path);
+        var (ids, keep, _, pixels) = batch.ToTensors(CPU);
+        var answers = AnswerGenerator.Generate(model, ids, keep, pixels, new GenerationOptions { MaxNewTokens = 1 });
+        Assert.Equal([[10L], [11L], [12L]], answers);
+    }
+
+    [Fact]
+    public void A_run_killed_midway_and_resumed_ends_with_the_same_weights()
+    {
+        var options = Options(TrainableParts.ProjectorAndLora) with { MaxSteps = 6, SaveSteps = 2, LoraDropout = 0.1 };
+        var examples = Examples(6);
+        Tensor[] Weights(VlmModel m) => [.. m.named_parameters().Where(p => p.parameter.requires_grad).OrderBy(p => p.name).Select(p => p.parameter.detach().clone())];
+
+        using var straight = TinyModels.Vlm(seed: 3);
+        Trainer(straight, options with { OutputDir = Path.Combine(_output.Path, "a") }).Train(examples);
+
+        string resumedDir = Path.Combine(_output.Path, "b");
+        using (var killed = TinyModels.Vlm(seed: 3))
+            Assert.Throws<OperationCanceledException>(() =>
+                Trainer(killed, options with { OutputDir = resumedDir }, step => { if (step == 3) throw new OperationCanceledException(); }).Train(examples));
+        Assert.True(Directory.Exists(Path.Combine(resumedDir, "checkpoint-2")));
+        Assert.False(Directory.Exists(Path.Combine(resumedDir, "checkpoint-4")));
+        using var resumed = TinyModels.Vlm(seed: 3);
+        Trainer(resumed, options with { OutputDir = resumedDir }).Train(examples);
+
+        var a = Weights(straight);
+        var b = Weights(resumed);
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(0f, (a[i] - b[i]).abs().max().item<float>());
+    }
+
+    [Fact]
+    public void Checkpoints_keep_only_the_newest_save_total_limit()
+    {
+        using var model = TinyModels.Vlm(seed: 4);
+        Trainer(model, Options(TrainableParts.Projector) with { MaxSteps = 5, SaveSteps = 1, SaveTotalLimit = 2 }).Train(Examples(3));
+        Assert.Equal(["checkpoint-4", "checkpoint-5"], Directory.GetDirectories(_output.Path).Select(Path.GetFileName).Order());
+        Assert.True(File.Exists(Path.Combine(_output.Path, "checkpoint-5", "projector.safetensors")));
+    }
+
+    [Fact]
+    public void Conflicting_options_are_refused_before_any_work()
+    {
+        using var model = TinyModels.Vlm();
+        var e = Assert.Throws<ArgumentException>(() => Trainer(model, Options(TrainableParts.Full) with { MaxSteps = -1, NumTrainEpochs = 0 }).Train(Examples(1)));
+        Assert.Contains("nothing to train", e.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(_output.Path));
+    }
+}

@@ -1,0 +1,13 @@
+namespace Vlm.Trainers.Training;
+
+/// <summary>What a checkpoint records about the run besides weights: enough to resume exactly.</summary>
+internal sealed record TrainerState
+{
+    public int Step { get; init; }
+    public int TotalSteps { get; init; }
+    public int Seed { get; init; }
+    public List<LogEntry> Log { get; init; } = [];
+}
+
+/// <summary>One logging line: the mean loss since the last one, learning rates, gradient norm, speed.</summary>
+public sealed record LogEntry(int Step, double Loss, double LearningRate, double ProjectorLearningRate, double GradNorm, double TokensPerSecond, double SamplesPerSecond);

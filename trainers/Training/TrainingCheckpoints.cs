@@ -1,0 +1,83 @@
+using System.Text.Json;
+using TorchSharp;
+using Vlm.Datasets.IO;
+using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Lora;
+
+namespace Vlm.Trainers.Training;
+
+/// <summary>
+/// <c>checkpoint-{step}</c> folders in the output folder: the projector (safetensors), the LoRA
+/// adapter (peft format) or the whole LLM (Hugging Face folder) depending on what trains, the
+/// optimizer state, the random state and <c>trainer_state.json</c>. A checkpoint is written into a
+/// temporary folder and renamed into place, so a folder with the final name is always complete.
+/// </summary>
+internal static class TrainingCheckpoints
+{
+    const string Prefix = "checkpoint-", StateFile = "trainer_state.json", OptimizerFile = "optimizer.safetensors", RngFile = "rng_state.safetensors", LlmFolder = "language_model";
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static string? Latest(string outputDir) =>
+        !Directory.Exists(outputDir) ? null : Directory.GetDirectories(outputDir, Prefix + "*")
+            .Select(d => (Dir: d, Step: int.TryParse(Path.GetFileName(d)[Prefix.Length..], out int s) ? s : -1))
+            .Where(d => d.Step >= 0 && File.Exists(Path.Combine(d.Dir, StateFile)))
+            .OrderByDescending(d => d.Step).Select(d => d.Dir).FirstOrDefault();
+
+    public static void Save(string outputDir, VlmModel model, AdamW optimizer, TrainerState state, VlmTrainerOptions options, int keep)
+    {
+        string final = Path.Combine(outputDir, Prefix + state.Step);
+        string temp = final + ".tmp";
+        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        Directory.CreateDirectory(temp);
+        VlmCheckpoints.SaveProjector(model, Path.Combine(temp, VlmCheckpoints.ProjectorFile));
+        if (options.Train == TrainableParts.ProjectorAndLora)
+            LoraAdapter.Save(model.LanguageModel, temp, Lora(options), baseModel: null);
+        if (options.Train == TrainableParts.Full)
+            VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.Config.ToJson(), Path.Combine(temp, LlmFolder));
+        optimizer.Save(Path.Combine(temp, OptimizerFile));
+        using (var rng = torch.random.get_rng_state())
+            SafetensorsWriter.Write(Path.Combine(temp, RngFile), [KeyValuePair.Create("cpu", rng)]);
+        AtomicFile.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+        Directory.Move(temp, final);
+        foreach (var old in Directory.GetDirectories(outputDir, Prefix + "*")
+                     .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal))
+                     .OrderByDescending(d => int.TryParse(Path.GetFileName(d)[Prefix.Length..], out int s) ? s : -1)
+                     .Skip(keep))
+            Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>Restores weights, optimizer and random state from <paramref name="folder"/>; returns its trainer state.</summary>
+    public static TrainerState Restore(string folder, VlmModel model, AdamW optimizer, VlmTrainerOptions options)
+    {
+        VlmCheckpoints.LoadProjector(model, Path.Combine(folder, VlmCheckpoints.ProjectorFile));
+        if (options.Train == TrainableParts.ProjectorAndLora) LoadAdapterWeights(model, folder);
+        if (options.Train == TrainableParts.Full)
+        {
+            using var llm = CheckpointFolder.Open(Path.Combine(folder, LlmFolder));
+            ModuleWeights.Load(model.LanguageModel, llm, "", name => name);
+        }
+        optimizer.Load(Path.Combine(folder, OptimizerFile));
+        using (var file = SafetensorsFile.Open(Path.Combine(folder, RngFile)))
+        using (var rng = file.Read("cpu"))
+            torch.random.set_rng_state(rng);
+        return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(folder, StateFile)), Json)
+            ?? throw new InvalidDataException($"{folder}: empty {StateFile}");
+    }
+
+    static void LoadAdapterWeights(VlmModel model, string folder)
+    {
+        using var file = SafetensorsFile.Open(Path.Combine(folder, LoraAdapter.WeightsFile));
+        using var _ = torch.no_grad();
+        foreach (var (name, parameter) in model.LanguageModel.named_parameters().Where(p => p.name.Contains(".lora_", StringComparison.Ordinal)))
+        {
+            using var tensor = file.Read("base_model.model." + name, parameter.dtype, parameter.device);
+            parameter.copy_(tensor);
+        }
+    }
+
+    public static LoraOptions Lora(VlmTrainerOptions options) =>
+        new() { Rank = options.LoraRank, Alpha = options.LoraAlpha, Dropout = options.LoraDropout, TargetModules = options.TargetModules };
+}

@@ -1,0 +1,160 @@
+using TorchSharp;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Lora;
+using static TorchSharp.torch;
+
+namespace Vlm.Trainers.Training;
+
+/// <summary>Training stopped because the loss was not finite; the newest checkpoint before it is intact.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
+/// <summary>
+/// The training loop: AdamW with parameter groups (the projector at <c>feature_proj_lr</c>; no
+/// weight decay on biases and norms), warm-up and schedule, gradient accumulation and clipping,
+/// the loss only on labelled positions, the next batch's images decoded on a background thread
+/// while the current step runs, checkpoints every <c>save_steps</c>, and exact resume from the
+/// newest checkpoint (the data order is a function of the seed and the epoch, so a resumed run
+/// sees the same batches as an uninterrupted one).
+/// </summary>
+internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, ImagePreprocessor images, Action<LogEntry>? log = null)
+{
+    public IReadOnlyList<LogEntry> Log => _log;
+    readonly List<LogEntry> _log = [];
+
+    /// <summary>Called after each optimizer step with the step number (tests use it to stop a run midway).</summary>
+    public Action<int>? AfterStep { get; init; }
+
+    public void Train(IReadOnlyList<TrainingExample> examples, CancellationToken cancellation = default)
+    {
+        options.Validate();
+        random.manual_seed(options.Seed);
+        var groups = Configure();
+        using var optimizer = new AdamW(groups);
+        int perStep = options.PerDeviceTrainBatchSize * options.GradientAccumulationSteps;
+        int stepsPerEpoch = (examples.Count + perStep - 1) / perStep;
+        int total = options.MaxSteps > 0 ? options.MaxSteps : (int)Math.Ceiling(options.NumTrainEpochs * stepsPerEpoch);
+
+        int start = 0;
+        if (TrainingCheckpoints.Latest(options.OutputDir) is { } latest)
+        {
+            var state = TrainingCheckpoints.Restore(latest, model, optimizer, options);
+            start = state.Step;
+            _log.AddRange(state.Log);
+        }
+        Directory.CreateDirectory(options.OutputDir);
+        model.train();
+
+        var device = model.LanguageModel.HeadWeight.device;
+                var order = new EpochOrder(examples.Count, options.Seed);
+        Task<TrainingBatch>? next = null;
+        TrainingBatch Load(int step, int micro) => TrainingBatch.Create(
+            [.. Enumerable.Range(0, options.PerDeviceTrainBatchSize).Select(j => examples[order[(long)step * perStep + micro * options.PerDeviceTrainBatchSize + j]])],
+            images, options.ImageRoot);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double lossSum = 0; long tokens = 0, samples = 0; int lossSteps = 0;
+        for (int step = start; step < total; step++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            double factor = LearningRateSchedule.Factor(options.LrSchedulerType, step, options.WarmupSteps, total);
+            foreach (var group in groups) group.LearningRate = group.BaseLearningRate * factor;
+            double stepLoss = 0;
+            using (var scope = NewDisposeScope())
+            {
+                for (int micro = 0; micro < options.GradientAccumulationSteps; micro++)
+                {
+                    var batch = next?.Result ?? Load(step, micro);
+                    // Decode the next batch's images while this one trains.
+                    int nextMicro = micro + 1 < options.GradientAccumulationSteps ? micro + 1 : 0;
+                    int nextStep = nextMicro == 0 ? step + 1 : step;
+                    next = nextStep < total ? Task.Run(() => Load(nextStep, nextMicro)) : null;
+                    var (ids, keep, labels, pixels) = batch.ToTensors(device);
+                    var (loss, _) = model.Loss(ids, keep, labels, pixels);
+                    (loss / options.GradientAccumulationSteps).backward();
+                    stepLoss += loss.item<float>() / options.GradientAccumulationSteps;
+                    tokens += batch.Tokens;
+                    samples += batch.Rows;
+                }
+                if (!double.IsFinite(stepLoss))
+                    throw new TrainingDivergedException($"the loss is {stepLoss} at step {step + 1}; training stopped, the newest checkpoint in {options.OutputDir} is intact (try a lower learning rate)");
+                double norm = nn.utils.clip_grad_norm_(groups.SelectMany(g => g.Parameters), options.MaxGradNorm);
+                optimizer.StepOnce();
+                optimizer.ZeroGrad();
+                lossSum += stepLoss;
+                lossSteps++;
+                int done = step + 1;
+                if (done % options.LoggingSteps == 0 || done == total)
+                {
+                    double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
+                    var entry = new LogEntry(done, lossSum / lossSteps, groups[^1].LearningRate, groups[0].LearningRate, norm, tokens / seconds, samples / seconds);
+                    _log.Add(entry);
+                    log?.Invoke(entry);
+                    lossSum = 0; lossSteps = 0; tokens = 0; samples = 0;
+                    clock.Restart();
+                }
+                if (done % options.SaveSteps == 0 || done == total)
+                {
+                    next?.Wait();
+                    TrainingCheckpoints.Save(options.OutputDir, model, optimizer,
+                        new TrainerState { Step = done, TotalSteps = total, Seed = options.Seed, Log = [.. _log] }, options, options.SaveTotalLimit);
+                }
+            }
+            AfterStep?.Invoke(step + 1);
+        }
+        model.eval();
+    }
+
+    /// <summary>Freezes what does not train, adds adapters, and returns AdamW's groups (projector first).</summary>
+    List<ParamGroup> Configure()
+    {
+        foreach (var p in model.parameters()) p.requires_grad = false;
+        if (options.Train == TrainableParts.ProjectorAndLora && !model.LanguageModel.named_parameters().Any(p => p.name.Contains(".lora_", StringComparison.Ordinal)))
+            LoraAdapter.Apply(model.LanguageModel, TrainingCheckpoints.Lora(options));
+        var trainable = new List<(string Name, TorchSharp.Modules.Parameter Parameter)>();
+        trainable.AddRange(model.Projector.named_parameters().Select(p => ("multi_modal_projector." + p.name, p.parameter)));
+        trainable.AddRange(model.LanguageModel.named_parameters()
+            .Where(p => options.Train == TrainableParts.Full ? !p.name.Contains(".lora_", StringComparison.Ordinal)
+                : options.Train == TrainableParts.ProjectorAndLora && p.name.Contains(".lora_", StringComparison.Ordinal))
+            .Select(p => ("language_model." + p.name, p.parameter)));
+        if (options.TrainVisionTower) trainable.AddRange(model.VisionTower.named_parameters().Select(p => ("vision_tower." + p.name, p.parameter)));
+        foreach (var (_, p) in trainable) p.requires_grad = true;
+        model.TrainVisionTower = options.TrainVisionTower;
+        model.LanguageModel.Model.GradientCheckpointing = options.GradientCheckpointing;
+
+        static bool NoDecay(string name, TorchSharp.Modules.Parameter p) => p.dim() < 2 || name.Contains("norm", StringComparison.Ordinal);
+        var projector = trainable.Where(t => t.Name.StartsWith("multi_modal_projector.", StringComparison.Ordinal)).ToList();
+        var rest = trainable.Except(projector).ToList();
+        var groups = new List<ParamGroup>
+        {
+            new([.. projector.Where(t => !NoDecay(t.Name, t.Parameter)).Select(t => t.Parameter)], options.FeatureProjLr, options.WeightDecay),
+            new([.. projector.Where(t => NoDecay(t.Name, t.Parameter)).Select(t => t.Parameter)], options.FeatureProjLr, 0),
+            new([.. rest.Where(t => !NoDecay(t.Name, t.Parameter)).Select(t => t.Parameter)], options.LearningRate, options.WeightDecay),
+            new([.. rest.Where(t => NoDecay(t.Name, t.Parameter)).Select(t => t.Parameter)], options.LearningRate, 0),
+        };
+        return [.. groups.Where(g => g.Parameters.Count > 0)];
+    }
+}
+
+/// <summary>A seeded permutation per epoch: sample k of the run is example Order[k].</summary>
+internal sealed class EpochOrder(int count, int seed)
+{
+    readonly Dictionary<long, int[]> _epochs = [];
+
+    public int this[long sample]
+    {
+        get
+        {
+            long epoch = sample / count;
+            lock (_epochs)
+            {
+                if (!_epochs.TryGetValue(epoch, out var order))
+                {
+                    order = [.. Enumerable.Range(0, count)];
+                    // System.Random with a seed is stable across runs and processes (HashCode is not).
+                    new Random(unchecked(seed * 1_000_003 + (int)epoch)).Shuffle(order);
+                    _epochs[epoch] = order;
+                }
+                return order[(int)(sample % count)];
+            }
+        }
+    }
+}

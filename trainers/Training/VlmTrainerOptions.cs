@@ -1,0 +1,72 @@
+namespace Vlm.Trainers.Training;
+
+/// <summary>Which parameters train.</summary>
+public enum TrainableParts
+{
+    /// <summary>Only the projector (LLaVA stage-1 pretraining).</summary>
+    Projector,
+    /// <summary>The projector and LoRA adapters on the LLM (the original's setting).</summary>
+    ProjectorAndLora,
+    /// <summary>The projector and every LLM weight.</summary>
+    Full,
+}
+
+/// <summary>Learning-rate schedule after warm-up.</summary>
+public enum LrSchedule { Linear, Cosine, Constant }
+
+/// <summary>
+/// Every option of the original <c>train.sh</c>, with its defaults, plus the usual trainer settings.
+/// </summary>
+public sealed record VlmTrainerOptions
+{
+    public int LoraRank { get; init; } = 128;
+    public double LoraAlpha { get; init; } = 32;
+    public double LoraDropout { get; init; } = 0.10;
+    public string TargetModules { get; init; } = "c_attn|w1|w2";
+    public int PerDeviceTrainBatchSize { get; init; } = 4;
+    public int GradientAccumulationSteps { get; init; } = 1;
+    public double NumTrainEpochs { get; init; } = 2;
+    /// <summary>Stops after this many optimizer steps when positive (overrides the epoch count).</summary>
+    public int MaxSteps { get; init; } = -1;
+    public int SaveSteps { get; init; } = 1000;
+    public int SaveTotalLimit { get; init; } = 5;
+    public double LearningRate { get; init; } = 3e-5;
+    /// <summary>The projector's own, larger learning rate.</summary>
+    public double FeatureProjLr { get; init; } = 1e-4;
+    public int Seed { get; init; } = 42;
+    public int LoggingSteps { get; init; } = 100;
+    public string OutputDir { get; init; } = "output";
+    public int WarmupSteps { get; init; }
+    public LrSchedule LrSchedulerType { get; init; } = LrSchedule.Linear;
+    public double WeightDecay { get; init; }
+    public double MaxGradNorm { get; init; } = 1.0;
+    public TrainableParts Train { get; init; } = TrainableParts.ProjectorAndLora;
+    public bool TrainVisionTower { get; init; }
+    public bool GradientCheckpointing { get; init; }
+    /// <summary>The folder the shards' image paths are relative to.</summary>
+    public string ImageRoot { get; init; } = ".";
+
+    /// <summary>Conflicting or impossible settings, found before any work starts.</summary>
+    public void Validate()
+    {
+        void Positive(double value, string name)
+        {
+            if (!(value > 0)) throw new ArgumentException($"{name} must be positive, not {value}");
+        }
+        Positive(PerDeviceTrainBatchSize, "per_device_train_batch_size");
+        Positive(GradientAccumulationSteps, "gradient_accumulation_steps");
+        Positive(LearningRate, "learning_rate");
+        Positive(FeatureProjLr, "feature_proj_lr");
+        Positive(SaveSteps, "save_steps");
+        Positive(LoggingSteps, "logging_steps");
+        if (MaxSteps <= 0 && !(NumTrainEpochs > 0)) throw new ArgumentException("nothing to train: num_train_epochs is 0 and max_steps is not set");
+        if (SaveTotalLimit < 1) throw new ArgumentException("save_total_limit must be at least 1");
+        if (WarmupSteps < 0) throw new ArgumentException("warmup_steps cannot be negative");
+        if (Train == TrainableParts.ProjectorAndLora)
+        {
+            Positive(LoraRank, "lora_rank");
+            if (LoraDropout is < 0 or >= 1) throw new ArgumentException($"lora_dropout must be in [0, 1), not {LoraDropout}");
+        }
+        if (!Directory.Exists(ImageRoot)) throw new DirectoryNotFoundException($"{ImageRoot}: no such image folder");
+    }
+}
