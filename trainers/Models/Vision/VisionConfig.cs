@@ -42,7 +42,7 @@ internal sealed record VisionConfig
         return new VisionConfig
         {
             Kind = kind,
-            HiddenSize = section.Int("hidden_size", kind == VisionKind.Clip ? 768 : 768),
+            HiddenSize = section.Int("hidden_size", 768),
             IntermediateSize = section.Int("intermediate_size", 3072),
             NumHiddenLayers = section.Int("num_hidden_layers", 12),
             NumAttentionHeads = section.Int("num_attention_heads", 12),
