@@ -8,7 +8,7 @@ namespace Vlm.Trainers.Checkpoints;
 /// <c>model.safetensors</c> or shards listed by <c>model.safetensors.index.json</c>.
 /// Every shard is opened and validated up front, so a broken folder fails before any tensor loads.
 /// </summary>
-internal sealed class CheckpointFolder : IDisposable
+internal sealed class CheckpointFolder : ITensorSource, IDisposable
 {
     public const string SingleFile = "model.safetensors";
     public const string IndexFile = "model.safetensors.index.json";
@@ -25,6 +25,7 @@ internal sealed class CheckpointFolder : IDisposable
     }
 
     public string Folder { get; }
+    string ITensorSource.Location => Folder;
     public HfConfig Config { get; }
     public IEnumerable<string> Names => _owner.Keys;
     public bool Contains(string name) => _owner.ContainsKey(name);

@@ -7,7 +7,7 @@ namespace Vlm.Trainers.Checkpoints;
 /// A memory-mapped safetensors file. Tensors are copied out one at a time, so loading a checkpoint
 /// never holds more than the mapped file plus one tensor (and its converted copy) in memory.
 /// </summary>
-internal sealed class SafetensorsFile : IDisposable
+internal sealed class SafetensorsFile : ITensorSource, IDisposable
 {
     readonly MemoryMappedFile? _map;
     readonly MemoryMappedViewAccessor? _view;
@@ -25,6 +25,8 @@ internal sealed class SafetensorsFile : IDisposable
     public string Path { get; }
     public SafetensorsHeader Header { get; }
     public IEnumerable<string> Names => Header.Entries.Select(e => e.Name);
+    string ITensorSource.Location => Path;
+    torch.Tensor ITensorSource.Load(string name, torch.ScalarType? dtype, torch.Device? device) => Read(name, dtype, device);
     public bool Contains(string name) => _entries.ContainsKey(name);
 
     /// <summary>Opens and validates a file; throws <see cref="CheckpointFormatException"/> when malformed.</summary>

@@ -49,15 +49,6 @@ internal static class VlmCheckpoints
     public static void LoadProjector(VlmModel model, string path)
     {
         using var file = SafetensorsFile.Open(path);
-        using var _ = torch.no_grad();
-        var parameters = model.named_parameters().Where(p => p.name.StartsWith("multi_modal_projector.", StringComparison.Ordinal)).ToList();
-        foreach (var (name, parameter) in parameters)
-        {
-            if (!file.Contains(name)) throw new CheckpointFormatException(path, name, "missing from the projector file");
-            using var tensor = file.Read(name, parameter.dtype, parameter.device);
-            if (!tensor.shape.SequenceEqual(parameter.shape))
-                throw new CheckpointFormatException(path, name, $"shape [{string.Join(", ", tensor.shape)}] does not fit [{string.Join(", ", parameter.shape)}]");
-            parameter.copy_(tensor);
-        }
+        ModuleWeights.Load(model, file, "multi_modal_projector.", name => name);
     }
 }

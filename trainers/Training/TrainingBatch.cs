@@ -37,6 +37,5 @@ internal sealed class TrainingBatch(long[] ids, long[] keep, long[] labels, int 
         (tensor(ids, [rows, length], device: device), tensor(keep, [rows, length], device: device), tensor(labels, [rows, length], device: device),
          pixels is null ? null : tensor(pixels, [images, 3, imageSize, imageSize], device: device));
 
-    public long LabelledTokens => labels.Count(l => l != -100);
     public long Tokens => keep.Sum();
 }

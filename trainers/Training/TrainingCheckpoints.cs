@@ -53,7 +53,7 @@ internal static class TrainingCheckpoints
     public static TrainerState Restore(string folder, VlmModel model, AdamW optimizer, VlmTrainerOptions options)
     {
         VlmCheckpoints.LoadProjector(model, Path.Combine(folder, VlmCheckpoints.ProjectorFile));
-        if (options.Train == TrainableParts.ProjectorAndLora) LoadAdapterWeights(model, folder);
+        if (options.Train == TrainableParts.ProjectorAndLora) LoraAdapter.LoadWeights(model.LanguageModel, folder);
         if (options.Train == TrainableParts.Full)
         {
             using var llm = CheckpointFolder.Open(Path.Combine(folder, LlmFolder));
@@ -65,17 +65,6 @@ internal static class TrainingCheckpoints
             torch.random.set_rng_state(rng);
         return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(folder, StateFile)), Json)
             ?? throw new InvalidDataException($"{folder}: empty {StateFile}");
-    }
-
-    static void LoadAdapterWeights(VlmModel model, string folder)
-    {
-        using var file = SafetensorsFile.Open(Path.Combine(folder, LoraAdapter.WeightsFile));
-        using var _ = torch.no_grad();
-        foreach (var (name, parameter) in model.LanguageModel.named_parameters().Where(p => p.name.Contains(".lora_", StringComparison.Ordinal)))
-        {
-            using var tensor = file.Read("base_model.model." + name, parameter.dtype, parameter.device);
-            parameter.copy_(tensor);
-        }
     }
 
     public static LoraOptions Lora(VlmTrainerOptions options) =>

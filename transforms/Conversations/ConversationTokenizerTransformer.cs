@@ -42,17 +42,17 @@ public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
 
     private protected override Delegate[] CreateGetters(DataViewRow input)
     {
-        var conversations = TextInput(input, VlmColumns.Conversations);
-        var image = input.Schema.GetColumnOrNull(VlmColumns.Image) is null ? () => "" : TextInput(input, VlmColumns.Image);
+        var conversations = RowGetters.ReadText(input, VlmColumns.Conversations);
+        var image = input.Schema.GetColumnOrNull(VlmColumns.Image) is null ? () => "" : RowGetters.ReadText(input, VlmColumns.Image);
         var prior = PriorRejectReason(input);
         var encoded = new RowCache<(EncodedConversation? Value, string Reject)>(input, () => Encode(prior(), conversations, image));
         return
         [
-            TextOutput(() => encoded.Value.Value?.Text ?? ""),
-            Int32VectorOutput(() => encoded.Value.Value?.InputIds ?? []),
-            Int32VectorOutput(() => encoded.Value.Value?.Labels ?? []),
+            RowGetters.Text(() => encoded.Value.Value?.Text ?? ""),
+            RowGetters.Int32s(() => encoded.Value.Value?.InputIds ?? []),
+            RowGetters.Int32s(() => encoded.Value.Value?.Labels ?? []),
             Int32Output(() => encoded.Value.Value?.NumImageTokens ?? 0),
-            TextOutput(() => encoded.Value.Reject),
+            RowGetters.Text(() => encoded.Value.Reject),
         ];
     }
 

@@ -46,33 +46,9 @@ public abstract class ColumnMappingTransformer : ITransformer
 
     internal Delegate[] Getters(DataViewRow input) => CreateGetters(input);
 
-    /// <summary>Reads a text column of the input row as a string.</summary>
-    private protected static Func<string> TextInput(DataViewRow input, string name)
-    {
-        var getter = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[name]);
-        return () =>
-        {
-            ReadOnlyMemory<char> value = default;
-            getter(ref value);
-            return value.ToString();
-        };
-    }
-
-    /// <summary>Reads an int32 vector column of the input row.</summary>
-    private protected static Func<int[]> Int32VectorInput(DataViewRow input, string name)
-    {
-        var getter = input.GetGetter<VBuffer<int>>(input.Schema[name]);
-        return () =>
-        {
-            VBuffer<int> value = default;
-            getter(ref value);
-            return value.DenseValues().ToArray();
-        };
-    }
-
     /// <summary>The input's <c>reject_reason</c>, or always empty when it has none: rejected rows are passed on, not worked on.</summary>
     private protected static Func<string> PriorRejectReason(DataViewRow input) =>
-        input.Schema.GetColumnOrNull(VlmColumns.RejectReason) is null ? () => "" : TextInput(input, VlmColumns.RejectReason);
+        input.Schema.GetColumnOrNull(VlmColumns.RejectReason) is null ? () => "" : RowGetters.ReadText(input, VlmColumns.RejectReason);
 
     private protected static void Require(DataViewSchema schema, string name, DataViewType type)
     {
@@ -84,18 +60,7 @@ public abstract class ColumnMappingTransformer : ITransformer
         if (!matches) throw new ArgumentOutOfRangeException(nameof(schema), name, $"column '{name}' is {column.Type}, not {type}");
     }
 
-    private protected static ValueGetter<ReadOnlyMemory<char>> TextOutput(Func<string> get) =>
-        (ref ReadOnlyMemory<char> value) => value = get().AsMemory();
-
     private protected static ValueGetter<int> Int32Output(Func<int> get) => (ref int value) => value = get();
 
     private protected static ValueGetter<bool> BooleanOutput(Func<bool> get) => (ref bool value) => value = get();
-
-    private protected static ValueGetter<VBuffer<int>> Int32VectorOutput(Func<int[]> get) => (ref VBuffer<int> value) =>
-    {
-        var values = get();
-        var editor = VBufferEditor.Create(ref value, values.Length);
-        values.CopyTo(editor.Values);
-        value = editor.Commit();
-    };
 }

@@ -69,20 +69,18 @@ public sealed class ConversationDataView : IDataView
             if (!IsColumnActive(column)) throw new InvalidOperationException($"column '{column.Name}' is not active in this cursor");
             Delegate getter = column.Name switch
             {
-                VlmColumns.Id => Text(() => Item.Id ?? ""),
-                VlmColumns.Source => Text(() => _sourceName),
-                VlmColumns.File => Text(() => Item.File),
+                VlmColumns.Id => RowGetters.Text(() => Item.Id ?? ""),
+                VlmColumns.Source => RowGetters.Text(() => _sourceName),
+                VlmColumns.File => RowGetters.Text(() => Item.File),
                 VlmColumns.RecordIndex => (ValueGetter<long>)((ref long value) => value = Item.Index),
-                VlmColumns.Image => Text(() => Item.Record?.Image ?? ""),
-                VlmColumns.Conversations => Text(() => Item.Record is { } record ? ConversationJson.Write(record.Turns) : ""),
-                VlmColumns.RejectReason => Text(() => Item.RejectReason ?? ""),
+                VlmColumns.Image => RowGetters.Text(() => Item.Record?.Image ?? ""),
+                VlmColumns.Conversations => RowGetters.Text(() => Item.Record is { } record ? ConversationJson.Write(record.Turns) : ""),
+                VlmColumns.RejectReason => RowGetters.Text(() => Item.RejectReason ?? ""),
                 _ => throw new ArgumentOutOfRangeException(nameof(column), column.Name, "no such column"),
             };
             return getter as ValueGetter<TValue>
                 ?? throw new InvalidOperationException($"column '{column.Name}' cannot be read as {typeof(TValue).Name}");
         }
-
-        static ValueGetter<ReadOnlyMemory<char>> Text(Func<string> get) => (ref ReadOnlyMemory<char> value) => value = get().AsMemory();
 
         protected override void Dispose(bool disposing)
         {

@@ -8,14 +8,17 @@ namespace Vlm.Transforms.Etl;
 /// <summary>Reads the columns of the ETL steps' output from a cursor's current row into a shard row or a reject.</summary>
 internal sealed class EtlRow(DataViewRow row)
 {
-    readonly Func<string> _id = Text(row, VlmColumns.Id), _source = Text(row, VlmColumns.Source), _file = Text(row, VlmColumns.File),
-        _image = Text(row, VlmColumns.Image), _sha256 = Text(row, VlmColumns.ImageSha256), _text = Text(row, VlmColumns.Text),
-        _reject = Text(row, VlmColumns.RejectReason);
+    readonly Func<string> _id = RowGetters.ReadText(row, VlmColumns.Id),
+        _source = RowGetters.ReadText(row, VlmColumns.Source),
+        _file = RowGetters.ReadText(row, VlmColumns.File),
+        _image = RowGetters.ReadText(row, VlmColumns.Image),
+        _sha256 = RowGetters.ReadText(row, VlmColumns.ImageSha256),
+        _text = RowGetters.ReadText(row, VlmColumns.Text),
+        _reject = RowGetters.ReadText(row, VlmColumns.RejectReason);
     readonly ValueGetter<long> _index = row.GetGetter<long>(row.Schema[VlmColumns.RecordIndex]);
     readonly ValueGetter<int> _imageTokens = row.GetGetter<int>(row.Schema[VlmColumns.NumImageTokens]);
     readonly ValueGetter<bool> _truncated = row.GetGetter<bool>(row.Schema[VlmColumns.Truncated]);
-    readonly ValueGetter<VBuffer<int>> _ids = row.GetGetter<VBuffer<int>>(row.Schema[VlmColumns.InputIds]),
-        _labels = row.GetGetter<VBuffer<int>>(row.Schema[VlmColumns.Labels]);
+    readonly Func<int[]> _ids = RowGetters.ReadInt32s(row, VlmColumns.InputIds), _labels = RowGetters.ReadInt32s(row, VlmColumns.Labels);
 
     public string RejectReason() => _reject();
 
@@ -37,8 +40,8 @@ internal sealed class EtlRow(DataViewRow row)
             Source = _source(),
             Image = image.Length == 0 ? null : image,
             ImageSha256 = image.Length == 0 ? null : _sha256(),
-            InputIds = Ints(_ids),
-            Labels = Ints(_labels),
+            InputIds = [.. _ids()],
+            Labels = [.. _labels()],
             NumImageTokens = imageTokens,
             Text = _text(),
         };
@@ -50,23 +53,5 @@ internal sealed class EtlRow(DataViewRow row)
         _index(ref index);
         string id = _id();
         return new RejectedRecord(_file(), index, id.Length == 0 ? null : id, reason);
-    }
-
-    static Func<string> Text(DataViewRow row, string name)
-    {
-        var getter = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[name]);
-        return () =>
-        {
-            ReadOnlyMemory<char> value = default;
-            getter(ref value);
-            return value.ToString();
-        };
-    }
-
-    static List<int> Ints(ValueGetter<VBuffer<int>> getter)
-    {
-        VBuffer<int> value = default;
-        getter(ref value);
-        return [.. value.DenseValues()];
     }
 }

@@ -32,16 +32,16 @@ public sealed class LengthPolicyTransformer(int maxLength, LengthPolicy policy, 
 
     private protected override Delegate[] CreateGetters(DataViewRow input)
     {
-        var ids = Int32VectorInput(input, VlmColumns.InputIds);
-        var labels = Int32VectorInput(input, VlmColumns.Labels);
+        var ids = RowGetters.ReadInt32s(input, VlmColumns.InputIds);
+        var labels = RowGetters.ReadInt32s(input, VlmColumns.Labels);
         var prior = PriorRejectReason(input);
         var result = new RowCache<(int[] Ids, int[] Labels, bool Truncated, string Reject)>(input, () => Apply(prior(), ids(), labels()));
         return
         [
-            Int32VectorOutput(() => result.Value.Ids),
-            Int32VectorOutput(() => result.Value.Labels),
+            RowGetters.Int32s(() => result.Value.Ids),
+            RowGetters.Int32s(() => result.Value.Labels),
             BooleanOutput(() => result.Value.Truncated),
-            TextOutput(() => result.Value.Reject),
+            RowGetters.Text(() => result.Value.Reject),
         ];
     }
 

@@ -25,7 +25,7 @@ public sealed class ImageCheckTransformer(string imageRoot) : ColumnMappingTrans
 
     private protected override Delegate[] CreateGetters(DataViewRow input)
     {
-        var image = TextInput(input, VlmColumns.Image);
+        var image = RowGetters.ReadText(input, VlmColumns.Image);
         var prior = PriorRejectReason(input);
         var checkedImage = new RowCache<(string Path, ImageReference? Reference, string Reject)>(input, () =>
         {
@@ -36,9 +36,9 @@ public sealed class ImageCheckTransformer(string imageRoot) : ColumnMappingTrans
         });
         return
         [
-            TextOutput(() => checkedImage.Value.Path),
-            TextOutput(() => checkedImage.Value.Reference?.Sha256 ?? ""),
-            TextOutput(() => checkedImage.Value.Reject),
+            RowGetters.Text(() => checkedImage.Value.Path),
+            RowGetters.Text(() => checkedImage.Value.Reference?.Sha256 ?? ""),
+            RowGetters.Text(() => checkedImage.Value.Reject),
         ];
     }
 }

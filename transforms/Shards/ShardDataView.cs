@@ -116,13 +116,13 @@ public sealed class ShardDataView : IDataView
             if (!IsColumnActive(column)) throw new InvalidOperationException($"column '{column.Name}' is not active in this cursor");
             Delegate getter = column.Name switch
             {
-                VlmColumns.Id => Text(r => r.Id),
-                VlmColumns.Source => Text(r => r.Source),
-                VlmColumns.Image => Text(r => r.Image ?? ""),
-                VlmColumns.ImageSha256 => Text(r => r.ImageSha256 ?? ""),
-                VlmColumns.Text => Text(r => r.Text),
-                VlmColumns.InputIds => Vector(r => r.InputIds),
-                VlmColumns.Labels => Vector(r => r.Labels),
+                VlmColumns.Id => RowGetters.Text(() => Row.Id),
+                VlmColumns.Source => RowGetters.Text(() => Row.Source),
+                VlmColumns.Image => RowGetters.Text(() => Row.Image ?? ""),
+                VlmColumns.ImageSha256 => RowGetters.Text(() => Row.ImageSha256 ?? ""),
+                VlmColumns.Text => RowGetters.Text(() => Row.Text),
+                VlmColumns.InputIds => RowGetters.Int32s(() => Row.InputIds),
+                VlmColumns.Labels => RowGetters.Int32s(() => Row.Labels),
                 VlmColumns.NumImageTokens => (ValueGetter<int>)((ref int value) => value = Row.NumImageTokens),
                 _ => throw new ArgumentOutOfRangeException(nameof(column), column.Name, "no such column"),
             };
@@ -131,17 +131,6 @@ public sealed class ShardDataView : IDataView
         }
 
         ShardRow Row => _current ?? throw new InvalidOperationException("the cursor is not on a row");
-
-        ValueGetter<ReadOnlyMemory<char>> Text(Func<ShardRow, string> get) =>
-            (ref ReadOnlyMemory<char> value) => value = get(Row).AsMemory();
-
-        ValueGetter<VBuffer<int>> Vector(Func<ShardRow, List<int>> get) => (ref VBuffer<int> value) =>
-        {
-            var list = get(Row);
-            var editor = VBufferEditor.Create(ref value, list.Count);
-            for (int i = 0; i < list.Count; i++) editor.Values[i] = list[i];
-            value = editor.Commit();
-        };
 
         protected override void Dispose(bool disposing)
         {

@@ -82,27 +82,19 @@ internal static class LoraAdapter
     /// <summary>Adds the adapter of <paramref name="folder"/> to <paramref name="model"/> and loads its weights.</summary>
     public static void Load(torch.nn.Module model, string folder)
     {
-        var options = ReadOptions(folder);
-        Apply(model, options);
-        string weights = Path.Combine(folder, WeightsFile);
-        using var file = SafetensorsFile.Open(weights);
-        var parameters = model.named_parameters().Where(p => IsAdapterParameter(p.name)).ToDictionary(p => p.name, p => p.parameter);
-        var loaded = new HashSet<string>();
-        using var _ = torch.no_grad();
-        foreach (var key in file.Names)
+        Apply(model, ReadOptions(folder));
+        LoadWeights(model, folder);
+    }
+
+    /// <summary>Loads the weights of <paramref name="folder"/>'s adapter into adapters <paramref name="model"/> already has.</summary>
+    public static void LoadWeights(torch.nn.Module model, string folder)
+    {
+        using var file = SafetensorsFile.Open(Path.Combine(folder, WeightsFile));
+        ModuleWeights.Load(model, file, "", key =>
         {
             // peft writes "...lora_A.weight"; older peft versions kept the adapter name ("lora_A.default.weight").
             string name = key.StartsWith(PeftPrefix, StringComparison.Ordinal) ? key[PeftPrefix.Length..] : key;
-            name = name.Replace(".lora_A.default.", ".lora_A.", StringComparison.Ordinal).Replace(".lora_B.default.", ".lora_B.", StringComparison.Ordinal);
-            if (!parameters.TryGetValue(name, out var parameter))
-                throw new CheckpointFormatException(weights, key, "matches no adapter of the model (different target_modules or base model?)");
-            using var tensor = file.Read(key, parameter.dtype, parameter.device);
-            if (!tensor.shape.SequenceEqual(parameter.shape))
-                throw new CheckpointFormatException(weights, key, $"shape [{string.Join(", ", tensor.shape)}] does not fit [{string.Join(", ", parameter.shape)}]");
-            parameter.copy_(tensor);
-            loaded.Add(name);
-        }
-        var missing = parameters.Keys.Where(n => !loaded.Contains(n)).ToList();
-        if (missing.Count > 0) throw new CheckpointFormatException(weights, null, $"{missing.Count} adapter weight(s) missing ({string.Join(", ", missing.Take(3))})");
+            return name.Replace(".lora_A.default.", ".lora_A.", StringComparison.Ordinal).Replace(".lora_B.default.", ".lora_B.", StringComparison.Ordinal);
+        }, optional: name => !IsAdapterParameter(name));
     }
 }
