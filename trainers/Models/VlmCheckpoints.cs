@@ -42,6 +42,18 @@ internal static class VlmCheckpoints
             name => !name.Contains(".lora_", StringComparison.Ordinal), new Dictionary<string, string> { ["format"] = "pt" });
     }
 
+    /// <summary>The vision tower as a Hugging Face vision-model folder (<c>vision_model.*</c> keys), loadable by <see cref="Load"/>.</summary>
+    public static void WriteVisionFolder(VlmModel model, string folder) =>
+        WriteFolder(model.VisionTower, "", model.VisionTower.Config.ToJson(), folder);
+
+    /// <summary>Loads a folder written by <see cref="WriteVisionFolder"/> (or any CLIP/SigLIP folder of the same size) into the tower.</summary>
+    public static void LoadVisionFolder(VlmModel model, string folder)
+    {
+        using var vision = CheckpointFolder.Open(folder);
+        ModuleWeights.Load(model.VisionTower, vision, "",
+            key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? key : null);
+    }
+
     /// <summary>The projector's weights with Hugging Face LLaVA's key names (<c>multi_modal_projector.linear_1.weight</c>, ...).</summary>
     public static void SaveProjector(VlmModel model, string path) =>
         ModuleWeights.Save(model, path, "multi_modal_projector.", name => name);

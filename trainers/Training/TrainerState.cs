@@ -7,7 +7,11 @@ internal sealed record TrainerState
     public int TotalSteps { get; init; }
     public int Seed { get; init; }
     public List<LogEntry> Log { get; init; } = [];
+    public List<EvalEntry> EvalLog { get; init; } = [];
 }
 
 /// <summary>One logging line: the mean loss since the last one, learning rates, gradient norm, speed.</summary>
 public sealed record LogEntry(int Step, double Loss, double LearningRate, double ProjectorLearningRate, double GradNorm, double TokensPerSecond, double SamplesPerSecond);
+
+/// <summary>The mean loss over the validation set at one step.</summary>
+public sealed record EvalEntry(int Step, double Loss, int Tokens);

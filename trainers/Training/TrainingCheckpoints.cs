@@ -16,7 +16,7 @@ namespace Vlm.Trainers.Training;
 /// </summary>
 internal static class TrainingCheckpoints
 {
-    const string Prefix = "checkpoint-", StateFile = "trainer_state.json", OptimizerFile = "optimizer.safetensors", RngFile = "rng_state.safetensors", LlmFolder = "language_model";
+    const string Prefix = "checkpoint-", StateFile = "trainer_state.json", OptimizerFile = "optimizer.safetensors", RngFile = "rng_state.safetensors", LlmFolder = "language_model", VisionFolder = "vision_tower";
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static string? Latest(string outputDir) =>
@@ -36,6 +36,8 @@ internal static class TrainingCheckpoints
             LoraAdapter.Save(model.LanguageModel, temp, Lora(options), baseModel: null);
         if (options.Train == TrainableParts.Full)
             VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.Config.ToJson(), Path.Combine(temp, LlmFolder));
+        if (options.TrainVisionTower)
+            VlmCheckpoints.WriteVisionFolder(model, Path.Combine(temp, VisionFolder));
         optimizer.Save(Path.Combine(temp, OptimizerFile));
         using (var rng = torch.random.get_rng_state())
             SafetensorsWriter.Write(Path.Combine(temp, RngFile), [KeyValuePair.Create("cpu", rng)]);
@@ -59,6 +61,7 @@ internal static class TrainingCheckpoints
             using var llm = CheckpointFolder.Open(Path.Combine(folder, LlmFolder));
             ModuleWeights.Load(model.LanguageModel, llm, "", name => name);
         }
+        if (options.TrainVisionTower) VlmCheckpoints.LoadVisionFolder(model, Path.Combine(folder, VisionFolder));
         optimizer.Load(Path.Combine(folder, OptimizerFile));
         using (var file = SafetensorsFile.Open(Path.Combine(folder, RngFile)))
         using (var rng = file.Read("cpu"))

@@ -19,14 +19,24 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, ImagePreprocessor images, Action<LogEntry>? log = null)
 {
     public IReadOnlyList<LogEntry> Log => _log;
+    public IReadOnlyList<EvalEntry> EvalLog => _evalLog;
     readonly List<LogEntry> _log = [];
+    readonly List<EvalEntry> _evalLog = [];
 
     /// <summary>Called after each optimizer step with the step number (tests use it to stop a run midway).</summary>
     public Action<int>? AfterStep { get; init; }
 
-    public void Train(IReadOnlyList<TrainingExample> examples, CancellationToken cancellation = default)
+    /// <summary>The optimizer steps of the run (set when <see cref="Train"/> starts).</summary>
+    public int TotalSteps { get; private set; }
+
+    /// <summary>Called after each evaluation on the validation set.</summary>
+    public Action<EvalEntry>? AfterEval { get; init; }
+
+    public void Train(IReadOnlyList<TrainingExample> examples, IReadOnlyList<TrainingExample>? validation = null, CancellationToken cancellation = default)
     {
         options.Validate();
+        if (options.EvalSteps > 0 && validation is not { Count: > 0 })
+            throw new ArgumentException($"eval_steps is {options.EvalSteps} but there is no validation set");
         random.manual_seed(options.Seed);
         var groups = Configure();
         using var optimizer = new AdamW(groups);
@@ -34,18 +44,21 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
         int stepsPerEpoch = (examples.Count + perStep - 1) / perStep;
         int total = options.MaxSteps > 0 ? options.MaxSteps : (int)Math.Ceiling(options.NumTrainEpochs * stepsPerEpoch);
 
+        TotalSteps = total;
         int start = 0;
         if (TrainingCheckpoints.Latest(options.OutputDir) is { } latest)
         {
             var state = TrainingCheckpoints.Restore(latest, model, optimizer, options);
             start = state.Step;
             _log.AddRange(state.Log);
+            _evalLog.AddRange(state.EvalLog);
         }
         Directory.CreateDirectory(options.OutputDir);
+        var events = options.TensorBoard ? new TrainingEvents(Path.Combine(options.OutputDir, "runs")) : null;
         model.train();
 
         var device = model.LanguageModel.HeadWeight.device;
-                var order = new EpochOrder(examples.Count, options.Seed);
+        var order = new EpochOrder(examples.Count, options.Seed);
         Task<TrainingBatch>? next = null;
         TrainingBatch Load(int step, int micro) => TrainingBatch.Create(
             [.. Enumerable.Range(0, options.PerDeviceTrainBatchSize).Select(j => examples[order[(long)step * perStep + micro * options.PerDeviceTrainBatchSize + j]])],
@@ -87,20 +100,50 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
                     var entry = new LogEntry(done, lossSum / lossSteps, groups[^1].LearningRate, groups[0].LearningRate, norm, tokens / seconds, samples / seconds);
                     _log.Add(entry);
+                    events?.Write(entry);
                     log?.Invoke(entry);
                     lossSum = 0; lossSteps = 0; tokens = 0; samples = 0;
                     clock.Restart();
+                }
+                if (validation is { Count: > 0 } && (done == total || (options.EvalSteps > 0 && done % options.EvalSteps == 0)))
+                {
+                    var eval = Evaluate(validation, done, device);
+                    _evalLog.Add(eval);
+                    events?.Write(eval);
+                    AfterEval?.Invoke(eval);
                 }
                 if (done % options.SaveSteps == 0 || done == total)
                 {
                     next?.Wait();
                     TrainingCheckpoints.Save(options.OutputDir, model, optimizer,
-                        new TrainerState { Step = done, TotalSteps = total, Seed = options.Seed, Log = [.. _log] }, options, options.SaveTotalLimit);
+                        new TrainerState { Step = done, TotalSteps = total, Seed = options.Seed, Log = [.. _log], EvalLog = [.. _evalLog] }, options, options.SaveTotalLimit);
                 }
             }
             AfterStep?.Invoke(step + 1);
         }
         model.eval();
+    }
+
+    /// <summary>The token-weighted mean loss over <paramref name="validation"/>, in eval mode (no dropout, so the random state is untouched).</summary>
+    EvalEntry Evaluate(IReadOnlyList<TrainingExample> validation, int step, Device device)
+    {
+        model.eval();
+        double sum = 0;
+        long count = 0;
+        using (no_grad())
+        {
+            for (int i = 0; i < validation.Count; i += options.PerDeviceTrainBatchSize)
+            {
+                using var scope = NewDisposeScope();
+                var batch = TrainingBatch.Create([.. validation.Skip(i).Take(options.PerDeviceTrainBatchSize)], images, options.ImageRoot);
+                var (ids, keep, labels, pixels) = batch.ToTensors(device);
+                var (loss, tokens) = model.Loss(ids, keep, labels, pixels);
+                sum += loss.item<float>() * tokens;
+                count += tokens;
+            }
+        }
+        model.train();
+        return new EvalEntry(step, sum / count, (int)count);
     }
 
     /// <summary>Freezes what does not train, adds adapters, and returns AdamW's groups (projector first).</summary>

@@ -1,3 +1,5 @@
+using Vlm.Transforms.Conversations;
+
 namespace Vlm.Trainers.Training;
 
 /// <summary>Which parameters train.</summary>
@@ -14,11 +16,24 @@ public enum TrainableParts
 /// <summary>Learning-rate schedule after warm-up.</summary>
 public enum LrSchedule { Linear, Cosine, Constant }
 
+/// <summary>The floating-point type of the weights. Auto: bfloat16 on CUDA, float32 on CPU (where bfloat16 is about 100x slower).</summary>
+public enum TensorPrecision { Auto, Float32, BFloat16 }
+
 /// <summary>
 /// Every option of the original <c>train.sh</c>, with its defaults, plus the usual trainer settings.
 /// </summary>
 public sealed record VlmTrainerOptions
 {
+    /// <summary>The base Qwen2 folder (Hugging Face <c>config.json</c> + safetensors + tokenizer); needed by the estimator.</summary>
+    public string LlmPath { get; init; } = "";
+    /// <summary>The base CLIP or SigLIP folder; needed by the estimator.</summary>
+    public string VisionPath { get; init; } = "";
+    /// <summary>The tokenizer folder, when it is not the LLM folder.</summary>
+    public string? TokenizerPath { get; init; }
+    /// <summary>The chat template the shards were tokenized with (prompts at prediction time use it too).</summary>
+    public ChatTemplateOptions Template { get; init; } = new();
+    /// <summary>The tower's hidden state the features come from, in Hugging Face's numbering (-2: the penultimate layer).</summary>
+    public int VisionFeatureLayer { get; init; } = -2;
     public int LoraRank { get; init; } = 128;
     public double LoraAlpha { get; init; } = 32;
     public double LoraDropout { get; init; } = 0.10;
@@ -45,6 +60,11 @@ public sealed record VlmTrainerOptions
     public bool GradientCheckpointing { get; init; }
     /// <summary>The folder the shards' image paths are relative to.</summary>
     public string ImageRoot { get; init; } = ".";
+    /// <summary>Evaluate on the validation set every this many steps (0: only after the last step); needs a validation set.</summary>
+    public int EvalSteps { get; init; }
+    /// <summary>Write the logged values as TensorBoard events under <c>{output_dir}/runs</c>.</summary>
+    public bool TensorBoard { get; init; } = true;
+    public TensorPrecision Precision { get; init; } = TensorPrecision.Auto;
 
     /// <summary>Conflicting or impossible settings, found before any work starts.</summary>
     public void Validate()
@@ -62,6 +82,7 @@ public sealed record VlmTrainerOptions
         if (MaxSteps <= 0 && !(NumTrainEpochs > 0)) throw new ArgumentException("nothing to train: num_train_epochs is 0 and max_steps is not set");
         if (SaveTotalLimit < 1) throw new ArgumentException("save_total_limit must be at least 1");
         if (WarmupSteps < 0) throw new ArgumentException("warmup_steps cannot be negative");
+        if (EvalSteps < 0) throw new ArgumentException("eval_steps cannot be negative");
         if (Train == TrainableParts.ProjectorAndLora)
         {
             Positive(LoraRank, "lora_rank");

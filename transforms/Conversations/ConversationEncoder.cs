@@ -49,9 +49,25 @@ public sealed class ConversationEncoder
     int Special(string token) => _tokenizer.SpecialTokenId(token)
         ?? throw new ArgumentException($"the tokenizer has no {token} token, which the {_options.Format} chat format needs");
 
-    public EncodedConversation Encode(ConversationRecord record)
+    /// <summary>The ids that end an answer (&lt;|im_end|&gt;, &lt;|endoftext|&gt;): generation stops at either.</summary>
+    public IReadOnlyList<int> StopTokenIds => [_imEnd, _endOfText];
+
+    public EncodedConversation Encode(ConversationRecord record) =>
+        Encode(_options.FirstTurnOnly ? [.. record.Turns.Take(2)] : record.Turns);
+
+    /// <summary>
+    /// The model's input for answering: every turn of <paramref name="record"/> (the last one the
+    /// user's) followed by the assistant header, so the next token is the answer's first.
+    /// </summary>
+    public int[] EncodePrompt(ConversationRecord record)
     {
-        var turns = _options.FirstTurnOnly ? record.Turns.Take(2).ToList() : record.Turns;
+        if (record.Turns.Count == 0 || record.Turns[^1].Speaker != Speaker.Human)
+            throw new ArgumentException("a prompt's last turn must be the user's", nameof(record));
+        return [.. Encode(record.Turns).InputIds, .. _headers["assistant"]];
+    }
+
+    EncodedConversation Encode(IReadOnlyList<Turn> turns)
+    {
         var ids = new List<int>();
         var labels = new List<int>();
         var text = new StringBuilder();

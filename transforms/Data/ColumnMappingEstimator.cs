@@ -17,20 +17,6 @@ public sealed class ColumnMappingEstimator<TTransformer>(TTransformer transforme
         return transformer;
     }
 
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        // SchemaShape.Column has no public constructor: go through a schema with the same columns.
-        var builder = new DataViewSchema.Builder();
-        foreach (var column in inputSchema)
-        {
-            var type = column.Kind == SchemaShape.Column.VectorKind.Scalar ? column.ItemType : new VectorDataViewType((PrimitiveDataViewType)column.ItemType);
-            builder.AddColumn(column.Name, type);
-        }
-        return CreateShape(null, transformer.GetOutputSchema(builder.ToSchema()));
-    }
-
-    // ML.NET keeps SchemaShape.Create (and the Column constructor) internal to its own assemblies, so
-    // an estimator outside them cannot otherwise describe the columns it adds.
-    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.StaticMethod, Name = "Create")]
-    static extern SchemaShape CreateShape(SchemaShape? type, DataViewSchema schema);
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+        SchemaShapes.From(transformer.GetOutputSchema(SchemaShapes.ToSchema(inputSchema)));
 }

@@ -92,7 +92,7 @@ public class VlmTrainerTests : IDisposable
     {
         using var model = TinyModels.Vlm(seed: 4);
         Trainer(model, Options(TrainableParts.Projector) with { MaxSteps = 5, SaveSteps = 1, SaveTotalLimit = 2 }).Train(Examples(3));
-        Assert.Equal(["checkpoint-4", "checkpoint-5"], Directory.GetDirectories(_output.Path).Select(Path.GetFileName).Order());
+        Assert.Equal(["checkpoint-4", "checkpoint-5"], Directory.GetDirectories(_output.Path, "checkpoint-*").Select(Path.GetFileName).Order());
         Assert.True(File.Exists(Path.Combine(_output.Path, "checkpoint-5", "projector.safetensors")));
     }
 

@@ -10,8 +10,11 @@ namespace Vlm.Trainers.Models.Llava;
 /// </summary>
 internal static class AnswerGenerator
 {
-    /// <summary>New token ids per prompt (stop token excluded). <paramref name="inputIds"/>/<paramref name="keep"/> [B, T], left padded.</summary>
-    public static long[][] Generate(VlmModel model, Tensor inputIds, Tensor keep, Tensor? pixels, GenerationOptions options)
+    /// <summary>
+    /// New token ids per prompt (stop token excluded). <paramref name="inputIds"/>/<paramref name="keep"/> [B, T], left padded.
+    /// <paramref name="onToken"/> sees each kept token (prompt index, id) as soon as it is chosen, for streaming.
+    /// </summary>
+    public static long[][] Generate(VlmModel model, Tensor inputIds, Tensor keep, Tensor? pixels, GenerationOptions options, Action<int, long>? onToken = null)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -35,7 +38,11 @@ internal static class AnswerGenerator
             {
                 if (done[b]) continue;
                 if (stops.Contains(ids[b])) done[b] = true;
-                else results[b].Add(ids[b]);
+                else
+                {
+                    results[b].Add(ids[b]);
+                    onToken?.Invoke(b, ids[b]);
+                }
             }
             if (done.All(d => d) || step == options.MaxNewTokens - 1) break;
             var column = next.unsqueeze(1);

@@ -1,0 +1,133 @@
+using Microsoft.ML;
+using Vlm.Datasets.Synthetic;
+using Vlm.Datasets.Sources;
+using Vlm.Datasets.Tokenizers;
+using Vlm.Tests.TestSupport;
+using Vlm.Trainers.Estimator;
+using Vlm.Trainers.Models;
+using Vlm.Trainers.Training;
+using Vlm.Transforms;
+using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Etl;
+
+namespace Vlm.Tests.Trainers.Estimator;
+
+/// <summary>The VLM as an ML.NET estimator: Fit on ETL output, PredictionEngine, save and load.</summary>
+public class VlmEstimatorTests : IDisposable
+{
+    readonly TempFolder _root = new();
+    readonly MLContext _ml = new(seed: 1);
+    readonly string _llm, _vision, _images;
+    readonly IDataView _train, _held;
+    static readonly ChatTemplateOptions Template = new() { Format = ChatFormat.Qwen2, SystemPrompt = null, ImageTokenCount = 4, FirstTurnOnly = true };
+
+    public VlmEstimatorTests()
+    {
+        (_llm, _vision) = TinyModelFolders.Write(_root.File("models"), new TinyModelOptions
+        {
+            TextHiddenSize = 32, TextLayers = 1, TextIntermediateSize = 48, VisionHiddenSize = 32, VisionLayers = 1, VisionIntermediateSize = 48,
+            ImageSize = 16, PatchSize = 8, Seed = 3,
+        });
+        ShapesDataset.Write(_root.File("data"), 8, seed: 5, imageSize: 16);
+        _images = _root.File("data/images");
+        var rows = Etl(_root.File("data/llava.json"));
+        _train = _ml.Data.TakeRows(rows, 6);
+        _held = _ml.Data.SkipRows(rows, 6);
+    }
+
+    public void Dispose() => _root.Dispose();
+
+    IDataView Etl(string annotations)
+    {
+        var records = _ml.Data.LoadConversations(new EtlSource(SourceFormat.Llava, annotations, _images));
+        var steps = _ml.Transforms.CheckImages(_images).Append(_ml.Transforms.TokenizeConversations(QwenTokenizer.Load(_llm), Template));
+        return steps.Fit(records).Transform(records);
+    }
+
+    VlmTrainerOptions Options(string output) => new()
+    {
+        LlmPath = _llm, VisionPath = _vision, Template = Template, ImageRoot = _images, OutputDir = _root.File(output),
+        Train = TrainableParts.ProjectorAndLora, LoraRank = 4, LoraAlpha = 8, LoraDropout = 0, TargetModules = "q_proj|v_proj",
+        PerDeviceTrainBatchSize = 3, MaxSteps = 8, LearningRate = 1e-2, FeatureProjLr = 1e-2, LoggingSteps = 2, SaveSteps = 4, EvalSteps = 4,
+    };
+
+    VlmInput Question(int scene) => new() { Image = Path.Combine(_images, $"shape_{scene:D5}.png"), Prompt = "What shape is in the image?" };
+
+    [Fact]
+    public void Fit_trains_logs_evaluates_and_answers_through_a_prediction_engine()
+    {
+        using var model = _ml.Vlm().Trainer(Options("out")).Fit(_train, _held);
+
+        Assert.Equal([2, 4, 6, 8], model.TrainingLog.Select(e => e.Step));
+        Assert.Equal([4, 8], model.EvalLog.Select(e => e.Step));
+        Assert.All(model.EvalLog, e => Assert.True(double.IsFinite(e.Loss) && e.Tokens > 0));
+        Assert.True(model.TrainingLog[^1].Loss < model.TrainingLog[0].Loss, $"loss {model.TrainingLog[0].Loss} -> {model.TrainingLog[^1].Loss}");
+        var events = Directory.GetFiles(_root.File("out/runs"), "events.out.tfevents.*");
+        Assert.Single(events);
+        Assert.True(new FileInfo(events[0]).Length > 100);
+        foreach (var file in new[] { "vlm.json", "projector.safetensors", "adapter_config.json", "adapter_model.safetensors" })
+            Assert.True(File.Exists(_root.File("out/model/" + file)), file);
+
+        var engine = _ml.Model.CreatePredictionEngine<VlmInput, VlmOutput>(model);
+        string answer = engine.Predict(Question(6)).Answer;
+        Assert.NotEmpty(answer);
+        Assert.Equal(model.Predictor.Answer(Question(6)), answer);
+        Assert.Equal(answer, engine.Predict(new VlmInput { ImageBytes = File.ReadAllBytes(Question(6).Image), Prompt = Question(6).Prompt }).Answer);
+    }
+
+    [Fact]
+    public void A_saved_model_loads_and_gives_the_same_greedy_answers()
+    {
+        using var model = _ml.Vlm().Trainer(Options("out") with { MaxSteps = 4, EvalSteps = 0 }).Fit(_train);
+        string path = _root.File("saved/model.zip");
+        Directory.CreateDirectory(_root.File("saved"));
+        _ml.Vlm().Save(model, null, path);
+        Assert.True(File.Exists(_root.File("saved/model.vlm/adapter_model.safetensors")));
+
+        var ml = new MLContext();
+        var loaded = ml.Vlm().Load(path, out var schema);
+        Assert.IsType<VlmTransformer>(loaded);
+        var before = _ml.Model.CreatePredictionEngine<VlmInput, VlmOutput>(model);
+        var after = ml.Model.CreatePredictionEngine<VlmInput, VlmOutput>(loaded);
+        for (int scene = 0; scene < 8; scene++)
+            Assert.Equal(before.Predict(Question(scene)).Answer, after.Predict(Question(scene)).Answer);
+
+        // The loaded stage saves again, weights included.
+        ml.Vlm().Save(loaded, schema, _root.File("saved/again.zip"));
+        Assert.True(File.Exists(_root.File("saved/again.vlm/projector.safetensors")));
+        ((IDisposable)loaded).Dispose();
+    }
+
+    [Fact]
+    public void Plain_model_save_and_load_say_how_to_do_it()
+    {
+        using var model = _ml.Vlm().Trainer(Options("out") with { MaxSteps = 1, EvalSteps = 0 }).Fit(_train);
+        var schema = _ml.Data.LoadFromEnumerable(Array.Empty<VlmInput>()).Schema;
+        var save = Assert.ThrowsAny<Exception>(() => _ml.Model.Save(model, schema, _root.File("plain.zip")));
+        Assert.Contains("mlContext.Vlm().Save", Messages(save));
+
+        _ml.Vlm().Save(model, null, _root.File("good.zip"));
+        var ml = new MLContext();
+        ml.ComponentCatalog.RegisterAssembly(typeof(VlmMappingFactory).Assembly);
+        var load = Assert.ThrowsAny<Exception>(() => ml.Model.Load(_root.File("good.zip"), out _));
+        Assert.Contains("mlContext.Vlm().Load", Messages(load));
+    }
+
+    static string Messages(Exception e) => e.InnerException is null ? e.Message : e.Message + " | " + Messages(e.InnerException);
+
+    [Fact]
+    public void Conflicting_options_are_refused_before_any_work()
+    {
+        var nothing = Assert.Throws<ArgumentException>(() => _ml.Vlm().Trainer(Options("bad") with { MaxSteps = -1, NumTrainEpochs = 0 }).Fit(_train));
+        Assert.Contains("nothing to train", nothing.Message);
+        var tokens = Assert.Throws<ArgumentException>(() => _ml.Vlm().Trainer(Options("bad") with { Template = Template with { ImageTokenCount = 5 } }).Fit(_train));
+        Assert.Contains("gives 4 features", tokens.Message);
+        var missing = Assert.Throws<DirectoryNotFoundException>(() => _ml.Vlm().Trainer(Options("bad") with { VisionPath = _root.File("nope") }).Fit(_train));
+        Assert.Contains("nope", missing.Message);
+        var gpu = new MLContext { GpuDeviceId = 0, FallbackToCpu = false };
+        if (!TorchSharp.torch.cuda.is_available())
+            Assert.Contains("FallbackToCpu", Assert.Throws<InvalidOperationException>(() => gpu.Vlm().Trainer(Options("bad")).Fit(_train)).Message);
+        Assert.False(Directory.Exists(_root.File("bad/model")));
+        Assert.False(Directory.Exists(_root.File("bad")) && Directory.GetDirectories(_root.File("bad"), "checkpoint-*").Length > 0);
+    }
+}

@@ -1,0 +1,98 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Vlm.Trainers.Models.Lora;
+using Vlm.Trainers.Training;
+
+namespace Vlm.Trainers.Estimator;
+
+/// <summary>The VLM's entry point on an <see cref="MLContext"/>: <c>mlContext.Vlm()</c>.</summary>
+public static class VlmMLContextExtensions
+{
+    /// <summary>
+    /// The VLM catalog of <paramref name="ml"/>. It hangs off the context itself, not
+    /// <c>mlContext.Transforms</c>, because the device comes from <c>MLContext.GpuDeviceId</c> and
+    /// <c>FallbackToCpu</c>, which ML.NET's catalogs do not expose.
+    /// </summary>
+    public static VlmCatalog Vlm(this MLContext ml) => new(ml);
+}
+
+/// <summary>
+/// Train, save and load the VLM:
+/// <code>
+/// var model = ml.Vlm().Trainer(new VlmTrainerOptions { LlmPath = "qwen2", VisionPath = "clip", OutputDir = "out" })
+///     .Fit(ml.Data.LoadShards("shards"));
+/// var engine = ml.Model.CreatePredictionEngine&lt;VlmInput, VlmOutput&gt;(model);
+/// ml.Vlm().Save(model, null, "model.zip");           // writes model.zip and model.vlm/
+/// var loaded = ml.Vlm().Load("model.zip", out _);
+/// </code>
+/// </summary>
+public sealed class VlmCatalog
+{
+    readonly MLContext _ml;
+
+    internal VlmCatalog(MLContext ml) => _ml = ml;
+
+    /// <summary>An estimator whose <c>Fit</c> trains on shards (<c>input_ids</c>, <c>labels</c>, <c>image</c>) and returns the answering stage.</summary>
+    public VlmEstimator Trainer(VlmTrainerOptions options) => new(_ml, options);
+
+    /// <summary>
+    /// Saves <paramref name="model"/> (the VLM stage, or a chain ending in it) as <paramref name="path"/>
+    /// with the VLM's weights in the folder next to it (<c>model.zip</c> -> <c>model.vlm/</c>, Hugging Face and peft formats).
+    /// </summary>
+    public void Save(ITransformer model, DataViewSchema? inputSchema, string path)
+    {
+        inputSchema ??= _ml.Data.LoadFromEnumerable(Array.Empty<VlmInput>()).Schema;
+        VlmModelStore.Saving(VlmModelStore.WeightsFolder(path), () =>
+        {
+            _ml.Model.Save(model, inputSchema, path);
+            return 0;
+        });
+    }
+
+    /// <summary>Loads what <see cref="Save"/> wrote; the VLM stage comes back as a <see cref="VlmTransformer"/> on this context's device.</summary>
+    public ITransformer Load(string path, out DataViewSchema inputSchema)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such model file", path);
+        _ml.ComponentCatalog.RegisterAssembly(typeof(VlmMappingFactory).Assembly);
+        var request = new VlmModelStore.LoadRequest(VlmModelStore.WeightsFolder(path), TorchDevice.Select(_ml), TensorPrecision.Auto);
+        DataViewSchema schema = null!;
+        var loaded = VlmModelStore.Loading(request, () => _ml.Model.Load(path, out schema));
+        inputSchema = schema;
+        // ML.NET rebuilds the stage as a plain custom mapping; put the VLM stage back in its place,
+        // so the loaded model saves again (with its weights) like the one that was saved.
+        var stages = new Queue<VlmPredictor>(request.Loaded);
+        return Restore(loaded, stages);
+    }
+
+    /// <summary>Loads a model folder (the <c>model/</c> a training run writes into its output folder, or a <c>.vlm</c> folder).</summary>
+    public VlmTransformer LoadFolder(string folder, TensorPrecision precision = TensorPrecision.Auto)
+    {
+        var predictor = ReadPredictor(folder, TorchDevice.Select(_ml), precision);
+        return new VlmTransformer(_ml, predictor, Lora(predictor));
+    }
+
+    ITransformer Restore(ITransformer loaded, Queue<VlmPredictor> stages)
+    {
+        if (IsVlmMapping(loaded) && stages.TryDequeue(out var predictor))
+            return new VlmTransformer(_ml, predictor, Lora(predictor));
+        if (loaded is TransformerChain<ITransformer> chain)
+            return new TransformerChain<ITransformer>([.. chain.Select(t => Restore(t, stages))]);
+        return loaded;
+    }
+
+    static bool IsVlmMapping(ITransformer transformer)
+    {
+        var type = transformer.GetType();
+        return type.IsGenericType && type.Name.StartsWith("CustomMappingTransformer", StringComparison.Ordinal)
+            && type.GetGenericArguments() is [var source, var destination] && source == typeof(VlmInput) && destination == typeof(VlmOutput);
+    }
+
+    internal static VlmPredictor ReadPredictor(string folder, TorchSharp.torch.Device device, TensorPrecision precision)
+    {
+        var (model, spec, tokenizer) = VlmModelFolder.Read(folder, device, TorchDevice.DType(precision, device));
+        return new VlmPredictor(model, spec, tokenizer) { Folder = folder };
+    }
+
+    static LoraOptions? Lora(VlmPredictor predictor) =>
+        predictor.Spec.Train == TrainableParts.ProjectorAndLora ? LoraAdapter.ReadOptions(predictor.Folder!) : null;
+}

@@ -1,0 +1,96 @@
+using Microsoft.ML;
+using TorchSharp;
+using Microsoft.ML.Data;
+using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Models;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Training;
+using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Data;
+
+namespace Vlm.Trainers.Estimator;
+
+/// <summary>
+/// Trains the VLM on shards and returns the answering stage. <c>Fit</c> resumes from the newest
+/// complete checkpoint in <c>output_dir</c>, writes the trained model to <c>{output_dir}/model</c>
+/// and returns it loaded. Options are checked, and the data and model folders read, before any
+/// training starts.
+/// </summary>
+public sealed class VlmEstimator : IEstimator<VlmTransformer>
+{
+    public const string ModelFolderName = "model";
+
+    readonly MLContext _ml;
+    readonly VlmTrainerOptions _options;
+
+    internal VlmEstimator(MLContext ml, VlmTrainerOptions options)
+    {
+        _ml = ml;
+        _options = options;
+    }
+
+    /// <summary>Called at every logging step.</summary>
+    public Action<LogEntry>? OnLog { get; init; }
+    /// <summary>Called after each evaluation on the validation set.</summary>
+    public Action<EvalEntry>? OnEval { get; init; }
+    /// <summary>Called after every optimizer step with (step, total steps).</summary>
+    public Action<int, int>? OnStep { get; init; }
+
+    public VlmTransformer Fit(IDataView input) => Fit(input, null);
+
+    /// <summary>Trains on <paramref name="train"/>, evaluating on <paramref name="validation"/> every <c>eval_steps</c>.</summary>
+    public VlmTransformer Fit(IDataView train, IDataView? validation, CancellationToken cancellation = default)
+    {
+        _options.Validate();
+        string tokenizerPath = _options.TokenizerPath ?? _options.LlmPath;
+        foreach (var (what, path) in new[] { ("llm", _options.LlmPath), ("vision", _options.VisionPath), ("tokenizer", tokenizerPath) })
+        {
+            if (string.IsNullOrEmpty(path)) throw new ArgumentException($"the {what} folder is not set");
+            if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such {what} folder");
+        }
+        var examples = TrainingData.Read(train);
+        var held = validation is null ? null : TrainingData.Read(validation);
+        var device = TorchDevice.Select(_ml);
+        var tokenizer = QwenTokenizer.Load(tokenizerPath);
+        var encoder = new ConversationEncoder(tokenizer, _options.Template);
+        var model = VlmCheckpoints.Load(_options.LlmPath, _options.VisionPath, encoder.ImageTokenId, new VisionFeatureOptions { Layer = _options.VisionFeatureLayer });
+        try
+        {
+            if (model.ImageTokensPerImage != _options.Template.ImageTokenCount)
+                throw new ArgumentException($"the template puts {_options.Template.ImageTokenCount} image tokens per image but the vision tower gives {model.ImageTokensPerImage} features; tokenize the data with ImageTokenCount = {model.ImageTokensPerImage}");
+            model.to(device).to(TorchDevice.DType(_options.Precision, device));
+            VlmTrainer? trainer = null;
+            trainer = new VlmTrainer(model, _options, ImagePreprocessor.For(model.VisionTower.Config, _options.VisionPath), OnLog)
+            {
+                AfterEval = OnEval,
+                AfterStep = OnStep is null ? null : step => OnStep(step, trainer!.TotalSteps),
+            };
+            trainer.Train(examples, held, cancellation);
+
+            var spec = new VlmModelSpec
+            {
+                Llm = Path.GetFullPath(_options.LlmPath), Vision = Path.GetFullPath(_options.VisionPath), Tokenizer = Path.GetFullPath(tokenizerPath),
+                Format = _options.Template.Format, SystemPrompt = _options.Template.SystemPrompt, ImageTokenCount = _options.Template.ImageTokenCount,
+                VisionFeatureLayer = _options.VisionFeatureLayer, Train = _options.Train, TrainVisionTower = _options.TrainVisionTower,
+            };
+            var lora = _options.Train == TrainableParts.ProjectorAndLora ? TrainingCheckpoints.Lora(_options) : null;
+            string folder = Path.Combine(_options.OutputDir, ModelFolderName);
+            VlmModelFolder.Write(model, spec, lora, folder);
+            return new VlmTransformer(_ml, new VlmPredictor(model, spec, tokenizer) { Folder = folder }, lora, trainer.Log, trainer.EvalLog);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The input's columns plus <c>answer</c> (text).</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(SchemaShapes.ToSchema(inputSchema));
+        builder.AddColumn("answer", TextDataViewType.Instance);
+        return SchemaShapes.From(builder.ToSchema());
+    }
+}

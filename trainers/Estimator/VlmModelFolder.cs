@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchSharp;
+using Vlm.Datasets.IO;
+using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Models;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Lora;
+using Vlm.Trainers.Training;
+using Vlm.Transforms.Conversations;
+
+namespace Vlm.Trainers.Estimator;
+
+/// <summary>
+/// A trained model on disk, in Hugging Face and peft formats: <c>vlm.json</c> (<see cref="VlmModelSpec"/>:
+/// the base folders are referenced, not copied), <c>projector.safetensors</c>, the LoRA adapter
+/// (<c>adapter_config.json</c> + <c>adapter_model.safetensors</c>) or <c>language_model/</c> when the
+/// whole LLM trained, and <c>vision_tower/</c> when the tower trained. Written into a temporary
+/// folder and renamed, so a folder with the final name is complete.
+/// </summary>
+internal static class VlmModelFolder
+{
+    public const string SpecFile = "vlm.json", LlmFolder = "language_model", VisionFolder = "vision_tower";
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public static void Write(VlmModel model, VlmModelSpec spec, LoraOptions? lora, string folder)
+    {
+        string full = Path.GetFullPath(folder), temp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp";
+        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        Directory.CreateDirectory(temp);
+        AtomicFile.WriteAllText(Path.Combine(temp, SpecFile), JsonSerializer.Serialize(spec, Json));
+        VlmCheckpoints.SaveProjector(model, Path.Combine(temp, VlmCheckpoints.ProjectorFile));
+        if (spec.Train == TrainableParts.ProjectorAndLora)
+            LoraAdapter.Save(model.LanguageModel, temp, lora ?? throw new ArgumentNullException(nameof(lora), "a LoRA-trained model needs its LoRA settings"), spec.Llm);
+        if (spec.Train == TrainableParts.Full)
+            VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.Config.ToJson(), Path.Combine(temp, LlmFolder));
+        if (spec.TrainVisionTower) VlmCheckpoints.WriteVisionFolder(model, Path.Combine(temp, VisionFolder));
+        if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
+        Directory.Move(temp, full);
+    }
+
+    public static VlmModelSpec ReadSpec(string folder)
+    {
+        string path = Path.Combine(folder, SpecFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{folder}: no {SpecFile}; not a model folder written by this pipeline", path);
+        try
+        {
+            return JsonSerializer.Deserialize<VlmModelSpec>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The model of <paramref name="folder"/> on <paramref name="device"/> in <paramref name="dtype"/>, in eval mode, with its tokenizer.</summary>
+    public static (VlmModel Model, VlmModelSpec Spec, QwenTokenizer Tokenizer) Read(string folder, torch.Device device, torch.ScalarType dtype)
+    {
+        var spec = ReadSpec(folder);
+        foreach (var (what, path) in new[] { ("base LLM", spec.Llm), ("base vision tower", spec.Vision), ("tokenizer", spec.Tokenizer) })
+            if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{Path.Combine(folder, SpecFile)}: the {what} folder {path} is gone; the model needs it");
+        var tokenizer = QwenTokenizer.Load(spec.Tokenizer);
+        var encoder = new ConversationEncoder(tokenizer, spec.Template);
+        string llm = spec.Train == TrainableParts.Full ? Path.Combine(folder, LlmFolder) : spec.Llm;
+        string vision = spec.TrainVisionTower ? Path.Combine(folder, VisionFolder) : spec.Vision;
+        var model = VlmCheckpoints.Load(llm, vision, encoder.ImageTokenId, new VisionFeatureOptions { Layer = spec.VisionFeatureLayer, DropFirstToken = spec.DropFirstToken });
+        VlmCheckpoints.LoadProjector(model, Path.Combine(folder, VlmCheckpoints.ProjectorFile));
+        if (spec.Train == TrainableParts.ProjectorAndLora) LoraAdapter.Load(model.LanguageModel, folder);
+        model.to(device).to(dtype);
+        model.eval();
+        return (model, spec, tokenizer);
+    }
+}

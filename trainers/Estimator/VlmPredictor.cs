@@ -1,0 +1,114 @@
+using Vlm.Datasets.Sources;
+using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Training;
+using Vlm.Transforms.Conversations;
+using static TorchSharp.torch;
+
+namespace Vlm.Trainers.Estimator;
+
+/// <summary>
+/// Answers questions with a trained model: the conversation in the model's chat template, the image
+/// through the tower's preprocessing, greedy decoding (by default) up to a stop token. One model
+/// serves every caller; calls are serialised because a model's forward pass is not re-entrant.
+/// </summary>
+internal sealed class VlmPredictor : IDisposable
+{
+    readonly ITextTokenizer _tokenizer;
+    readonly ConversationEncoder _encoder;
+    readonly ImagePreprocessor _images;
+    readonly object _gate = new();
+
+    public VlmPredictor(VlmModel model, VlmModelSpec spec, ITextTokenizer tokenizer, GenerationOptions? generation = null)
+    {
+        Model = model;
+        Spec = spec;
+        _tokenizer = tokenizer;
+        _encoder = new ConversationEncoder(tokenizer, spec.Template);
+        _images = ImagePreprocessor.For(model.VisionTower.Config, spec.Vision);
+        Generation = generation ?? new GenerationOptions();
+        if (Generation.StopTokenIds.Count == 0) Generation = Generation with { StopTokenIds = [.. _encoder.StopTokenIds.Select(id => (long)id)] };
+    }
+
+    public VlmModel Model { get; }
+    public VlmModelSpec Spec { get; }
+    public GenerationOptions Generation { get; }
+
+    /// <summary>The model folder the weights were read from; null for a model trained in this process.</summary>
+    public string? Folder { get; init; }
+
+    /// <summary>The answer to <paramref name="input"/>; <paramref name="onText"/> receives it piece by piece as it is generated.</summary>
+    public string Answer(VlmInput input, Action<string>? onText = null, GenerationOptions? generation = null)
+    {
+        var record = Conversation(input);
+        var ids = _encoder.EncodePrompt(record);
+        lock (_gate)
+        {
+            using var scope = NewDisposeScope();
+            var device = Model.LanguageModel.HeadWeight.device;
+            var inputIds = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length], device: device);
+            var keep = ones_like(inputIds);
+            Tensor? pixels = null;
+            if (record.Image is not null)
+                pixels = tensor(ImagePixels(input), [1, 3, _images.Size, _images.Size], device: device).to(Model.LanguageModel.HeadWeight.dtype);
+            var text = new StreamingText(_tokenizer, onText);
+            var answer = AnswerGenerator.Generate(Model, inputIds, keep, pixels, generation ?? Generation, (_, id) => text.Add(id))[0];
+            return _tokenizer.Decode(answer.Select(id => (int)id));
+        }
+    }
+
+    ConversationRecord Conversation(VlmInput input)
+    {
+        if (string.IsNullOrWhiteSpace(input.Prompt)) throw new ArgumentException("the prompt is empty");
+        if (input.History.Length % 2 != 0) throw new ArgumentException($"the history has {input.History.Length} turns; it needs user/assistant pairs");
+        bool hasImage = !string.IsNullOrEmpty(input.Image) || input.ImageBytes.Length > 0;
+        var turns = input.History.Select((text, i) => new Turn(i % 2 == 0 ? Speaker.Human : Speaker.Assistant, text)).Append(new Turn(Speaker.Human, input.Prompt)).ToList();
+        bool tagged = turns.Any(t => t.Text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal));
+        if (tagged && !hasImage) throw new ArgumentException($"the conversation has an {ConversationRecord.ImageTag} tag but no image was given");
+        if (hasImage && !tagged) turns[0] = turns[0] with { Text = ConversationRecord.ImageTag + "\n" + turns[0].Text };
+        return new ConversationRecord("prompt", hasImage ? "image" : null, turns);
+    }
+
+    float[] ImagePixels(VlmInput input)
+    {
+        if (!string.IsNullOrEmpty(input.Image))
+        {
+            if (!File.Exists(input.Image)) throw new FileNotFoundException($"{input.Image}: no such image file", input.Image);
+            return _images.Pixels([input.Image]);
+        }
+        // ImageAnalytics decodes from files, so encoded bytes go through a temporary one.
+        string path = Path.Combine(Path.GetTempPath(), $"vlm-image-{Guid.NewGuid():N}");
+        try
+        {
+            File.WriteAllBytes(path, input.ImageBytes);
+            return _images.Pixels([path]);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"the uploaded image ({input.ImageBytes.Length} bytes) cannot be read as PNG or JPEG: {e.InnerException?.Message ?? e.Message}", e);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    public void Dispose() => Model.Dispose();
+
+    /// <summary>Turns generated ids into text pieces, holding back a piece while it ends inside a multi-byte character.</summary>
+    sealed class StreamingText(ITextTokenizer tokenizer, Action<string>? sink)
+    {
+        readonly List<int> _ids = [];
+        int _sent;
+
+        public void Add(long id)
+        {
+            if (sink is null) return;
+            _ids.Add((int)id);
+            string text = tokenizer.Decode(_ids);
+            if (text.EndsWith('\uFFFD') || text.Length <= _sent) return;
+            sink(text[_sent..]);
+            _sent = text.Length;
+        }
+    }
+}

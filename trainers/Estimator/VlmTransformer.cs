@@ -1,0 +1,63 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Vlm.Trainers.Models.Lora;
+using Vlm.Trainers.Training;
+
+namespace Vlm.Trainers.Estimator;
+
+/// <summary>
+/// The fitted VLM stage: maps <c>image</c> / <c>image_bytes</c>, <c>prompt</c> and <c>history</c>
+/// (the columns of <see cref="VlmInput"/>) to <c>answer</c>. It works as a row-to-row mapper, so
+/// <c>mlContext.Model.CreatePredictionEngine&lt;VlmInput, VlmOutput&gt;(model)</c> answers single
+/// questions. Save and load it (alone or at the end of a pipeline) with <see cref="VlmCatalog.Save"/>
+/// and <see cref="VlmCatalog.Load"/>: the weights go in a folder next to <c>model.zip</c>.
+/// </summary>
+public sealed class VlmTransformer : ITransformer, IDisposable
+{
+    /// <summary>The name <c>model.zip</c> records for this stage; <see cref="VlmMappingFactory"/> answers to it.</summary>
+    internal const string ContractName = "Vlm.VisionLanguageModel";
+
+    readonly ITransformer _mapping;
+    readonly LoraOptions? _lora;
+
+    internal VlmTransformer(MLContext ml, VlmPredictor predictor, LoraOptions? lora, IReadOnlyList<LogEntry>? log = null, IReadOnlyList<EvalEntry>? evalLog = null)
+    {
+        Predictor = predictor;
+        _lora = lora;
+        TrainingLog = log ?? [];
+        EvalLog = evalLog ?? [];
+        _mapping = ml.Transforms.CustomMapping(Mapping(predictor), ContractName).Fit(ml.Data.LoadFromEnumerable(Array.Empty<VlmInput>()));
+    }
+
+    internal VlmPredictor Predictor { get; }
+
+    /// <summary>The training run's logged values (empty for a loaded model).</summary>
+    public IReadOnlyList<LogEntry> TrainingLog { get; }
+
+    /// <summary>The validation losses of the training run (empty without a validation set, or for a loaded model).</summary>
+    public IReadOnlyList<EvalEntry> EvalLog { get; }
+
+    internal static Action<VlmInput, VlmOutput> Mapping(VlmPredictor predictor) => (input, output) => output.Answer = predictor.Answer(input);
+
+    public bool IsRowToRowMapper => true;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _mapping.GetOutputSchema(inputSchema);
+
+    public IDataView Transform(IDataView input) => _mapping.Transform(input);
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _mapping.GetRowToRowMapper(inputSchema);
+
+    /// <summary>Writes the weights into the folder <see cref="VlmCatalog.Save"/> named and the stage's contract name into <c>model.zip</c>.</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        string folder = VlmModelStore.CurrentSaveFolder
+            ?? throw new NotSupportedException("the VLM stage keeps its weights in a folder next to model.zip: save with mlContext.Vlm().Save(model, schema, path) instead of mlContext.Model.Save");
+        VlmModelFolder.Write(Predictor.Model, Predictor.Spec, _lora, folder);
+        _mapping.Save(ctx);
+    }
+
+    /// <summary>Writes the model as a folder (the format of the folder next to <c>model.zip</c>).</summary>
+    public void SaveFolder(string folder) => VlmModelFolder.Write(Predictor.Model, Predictor.Spec, _lora, folder);
+
+    public void Dispose() => Predictor.Dispose();
+}
