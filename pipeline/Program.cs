@@ -8,5 +8,9 @@ var commands = new ICommand[]
     new ExportTiktokenCommand(),
     new PrepareCommand(),
     new MakeSamplesCommand(),
+    new DemoCommand(),
+    new InitTinyCommand(),
+    new TrainCommand(),
+    new PredictCommand(),
 };
 return new CommandRunner(commands).Run(args, Console.Out, Console.Error);

@@ -2,8 +2,12 @@ using SkiaSharp;
 
 namespace Vlm.Datasets.Synthetic;
 
-/// <summary>One generated image: a single shape of one colour and size at one place on white.</summary>
-public sealed record ShapeScene(string Shape, string Colour, string Size, string Position)
+/// <summary>
+/// One generated image: a single shape of one colour and size at one place on white. The jitter
+/// (an offset and a scale, in fractions of the image) varies the drawing without changing what the
+/// scene is, so held-out images differ from every training image.
+/// </summary>
+public sealed record ShapeScene(string Shape, string Colour, string Size, string Position, float OffsetX = 0, float OffsetY = 0, float Scale = 1)
 {
     public static readonly string[] Shapes = ["circle", "square", "triangle"];
     public static readonly string[] Colours = ["red", "green", "blue", "yellow"];
@@ -33,9 +37,14 @@ public sealed record ShapeScene(string Shape, string Colour, string Size, string
         ["left"] = "左边", ["right"] = "右边", ["top"] = "上方", ["bottom"] = "下方", ["center"] = "中间",
     };
 
-    public static ShapeScene Random(Random random) => new(
-        Shapes[random.Next(Shapes.Length)], Colours[random.Next(Colours.Length)],
-        Sizes[random.Next(Sizes.Length)], Positions[random.Next(Positions.Length)]);
+    public static ShapeScene Random(Random random, bool jitter = false)
+    {
+        var scene = new ShapeScene(Shapes[random.Next(Shapes.Length)], Colours[random.Next(Colours.Length)],
+            Sizes[random.Next(Sizes.Length)], Positions[random.Next(Positions.Length)]);
+        if (!jitter) return scene;
+        // Offsets up to 6% of the image and scales of 0.85-1.15 keep every position and size recognisable.
+        return scene with { OffsetX = (float)(random.NextDouble() * 0.12 - 0.06), OffsetY = (float)(random.NextDouble() * 0.12 - 0.06), Scale = (float)(0.85 + random.NextDouble() * 0.3) };
+    }
 
     /// <summary>Draws the scene as a PNG of <paramref name="size"/> x <paramref name="size"/> pixels.</summary>
     public byte[] ToPng(int size)
@@ -44,7 +53,7 @@ public sealed record ShapeScene(string Shape, string Colour, string Size, string
         using (var canvas = new SKCanvas(bitmap))
         {
             canvas.Clear(SKColors.White);
-            float radius = size * (Size == "large" ? 0.22f : 0.11f);
+            float radius = size * (Size == "large" ? 0.22f : 0.11f) * Scale;
             var (cx, cy) = Position switch
             {
                 "left" => (size * 0.27f, size * 0.5f),
@@ -53,6 +62,7 @@ public sealed record ShapeScene(string Shape, string Colour, string Size, string
                 "bottom" => (size * 0.5f, size * 0.73f),
                 _ => (size * 0.5f, size * 0.5f),
             };
+            (cx, cy) = (cx + OffsetX * size, cy + OffsetY * size);
             using var paint = new SKPaint { Color = Paint[Colour], IsAntialias = false, Style = SKPaintStyle.Fill };
             switch (Shape)
             {

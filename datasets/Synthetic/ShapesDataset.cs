@@ -17,11 +17,11 @@ public static class ShapesDataset
     public const string AiChallengerFile = "aichallenger.json";
     public const string CocoFile = "coco_captions.json";
 
-    /// <summary>Writes <paramref name="count"/> scenes into <paramref name="folder"/>; returns them in order.</summary>
-    public static IReadOnlyList<ShapeScene> Write(string folder, int count, int seed = 42, int imageSize = 64)
+    /// <summary>Writes <paramref name="count"/> scenes into <paramref name="folder"/>; returns them in order. <paramref name="jitter"/> varies each drawing (see <see cref="ShapeScene"/>).</summary>
+    public static IReadOnlyList<ShapeScene> Write(string folder, int count, int seed = 42, int imageSize = 64, bool jitter = false)
     {
         var random = new Random(seed);
-        var scenes = Enumerable.Range(0, count).Select(_ => ShapeScene.Random(random)).ToList();
+        var scenes = Enumerable.Range(0, count).Select(_ => ShapeScene.Random(random, jitter)).ToList();
         Directory.CreateDirectory(Path.Combine(folder, ImagesFolder));
         var llava = new JsonArray();
         var aic = new JsonArray();

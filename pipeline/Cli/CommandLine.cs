@@ -69,6 +69,15 @@ internal sealed class CommandLine
             ? parsed
             : throw new UsageException($"--{name} must be an integer, not '{value}'");
     }
+
+    public double Double(string name, double fallback)
+    {
+        string? value = Value(name);
+        if (value is null) return fallback;
+        return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double parsed) && double.IsFinite(parsed)
+            ? parsed
+            : throw new UsageException($"--{name} must be a number, not '{value}'");
+    }
 }
 
 /// <summary>An option a command accepts, for parsing and for its --help text.</summary>

@@ -51,6 +51,17 @@ internal sealed class ProgressReporter : IProgress<long>, IDisposable
         }
     }
 
+    /// <summary>Writes a line of its own above the progress line (which is redrawn under it).</summary>
+    public void WriteLine(string line)
+    {
+        if (!_terminal || _drawn is null)
+        {
+            _output.WriteLine(line);
+            return;
+        }
+        _output.Write("\r\u001b[K" + line + "\n" + Line(_done, _total, _clock.Elapsed, _unit) + "\u001b[K");
+    }
+
     /// <summary>Ends the redrawn line so what follows starts on its own.</summary>
     public void Dispose()
     {

@@ -30,11 +30,11 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
     }
 
     /// <summary>Called at every logging step.</summary>
-    public Action<LogEntry>? OnLog { get; init; }
+    public Action<LogEntry>? OnLog { get; set; }
     /// <summary>Called after each evaluation on the validation set.</summary>
-    public Action<EvalEntry>? OnEval { get; init; }
+    public Action<EvalEntry>? OnEval { get; set; }
     /// <summary>Called after every optimizer step with (step, total steps).</summary>
-    public Action<int, int>? OnStep { get; init; }
+    public Action<int, int>? OnStep { get; set; }
 
     public VlmTransformer Fit(IDataView input) => Fit(input, null);
 

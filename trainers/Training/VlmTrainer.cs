@@ -35,6 +35,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
     public void Train(IReadOnlyList<TrainingExample> examples, IReadOnlyList<TrainingExample>? validation = null, CancellationToken cancellation = default)
     {
         options.Validate();
+        Runtime.AllocatorTuning.Apply();
         if (options.EvalSteps > 0 && validation is not { Count: > 0 })
             throw new ArgumentException($"eval_steps is {options.EvalSteps} but there is no validation set");
         random.manual_seed(options.Seed);

@@ -1,0 +1,50 @@
+using Vlm.Pipeline.Cli;
+using Vlm.Trainers.Models;
+using Vlm.Trainers.Models.Vision;
+
+namespace Vlm.Pipeline.Commands;
+
+/// <summary><c>vlm init-tiny</c>: tiny random Qwen2 and CLIP/SigLIP folders in Hugging Face format, for experiments.</summary>
+internal sealed class InitTinyCommand : ICommand
+{
+    public string Name => "init-tiny";
+    public string Summary => "write tiny random Qwen2 + CLIP/SigLIP model folders in Hugging Face format";
+    public string Example => "vlm init-tiny --out ./tiny --hidden 64 --layers 2 --vision siglip";
+
+    static readonly TinyModelOptions Defaults = new();
+
+    public IReadOnlyList<CommandOption> Options { get; } =
+    [
+        new("out", "folder to write llm/ and vision/ into", Required: true),
+        new("hidden", "hidden size of both models", Default: Defaults.TextHiddenSize.ToString()),
+        new("layers", "layers of both models", Default: Defaults.TextLayers.ToString()),
+        new("vision", "clip or siglip", Default: "clip"),
+        new("image_size", "tower input size", Default: Defaults.ImageSize.ToString()),
+        new("patch_size", "tower patch size", Default: Defaults.PatchSize.ToString()),
+        new("seed", "random seed", Default: "0"),
+    ];
+
+    public int Run(CommandLine args, TextWriter output)
+    {
+        int hidden = args.Int("hidden", Defaults.TextHiddenSize), layers = args.Int("layers", Defaults.TextLayers);
+        int image = args.Int("image_size", Defaults.ImageSize), patch = args.Int("patch_size", Defaults.PatchSize);
+        if (hidden < 4 || hidden % 4 != 0) throw new UsageException("--hidden must be a positive multiple of 4 (4 attention heads)");
+        if (layers < 1) throw new UsageException("--layers must be at least 1");
+        if (patch < 1 || image < patch || image % patch != 0) throw new UsageException("--image_size must be a positive multiple of --patch_size");
+        var kind = (args.Value("vision") ?? "clip") switch
+        {
+            "clip" => VisionKind.Clip,
+            "siglip" => VisionKind.Siglip,
+            var other => throw new UsageException($"--vision must be clip or siglip, not '{other}'"),
+        };
+        var (llm, vision) = TinyModelFolders.Write(args.Required("out"), new TinyModelOptions
+        {
+            TextHiddenSize = hidden, TextLayers = layers, TextIntermediateSize = hidden * 2, Vision = kind, VisionHiddenSize = hidden, VisionLayers = layers,
+            VisionIntermediateSize = hidden * 2, ImageSize = image, PatchSize = patch, Seed = args.Int("seed", 0),
+        });
+        int features = (image / patch) * (image / patch);
+        output.WriteLine($"llm     {llm} (Qwen2, hidden {hidden}, {layers} layers, vocabulary 151936, tokenizer included)");
+        output.WriteLine($"vision  {vision} ({kind}, {image}px, patch {patch}: {features} image tokens per image; tokenize with --image_tokens {features})");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.ML;
+using Vlm.Pipeline.Cli;
+using Vlm.Trainers.Estimator;
+
+namespace Vlm.Pipeline.Commands;
+
+/// <summary><c>vlm predict</c>: one answer from a trained model folder (the original's test.sh), streamed as it is generated.</summary>
+internal sealed class PredictCommand : ICommand
+{
+    public string Name => "predict";
+    public string Summary => "answer one question about one image with a trained model";
+    public string Example => "vlm predict --weights ./out/model --image cat.jpg --prompt \"What is in the picture?\"";
+
+    public IReadOnlyList<CommandOption> Options { get; } =
+    [
+        new("weights", "a trained model folder ({output_dir}/model of vlm train, or the .vlm folder next to a model.zip)", Required: true),
+        new("image", "image file (PNG, JPEG, ...); leave out for a text-only question"),
+        new("prompt", "the question", Required: true),
+    ];
+
+    public int Run(CommandLine args, TextWriter output)
+    {
+        string weights = args.Required("weights");
+        if (!Directory.Exists(weights)) throw new UsageException($"{weights}: no such model folder");
+        string? image = args.Value("image");
+        if (image is not null && !File.Exists(image)) throw new UsageException($"{image}: no such image file");
+        using var model = new MLContext().Vlm().LoadFolder(weights);
+        model.Predictor.Answer(new VlmInput { Image = image ?? "", Prompt = args.Required("prompt") }, output.Write);
+        output.WriteLine();
+        return ExitCodes.Ok;
+    }
+}

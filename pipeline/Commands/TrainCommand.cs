@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML;
+using Vlm.Pipeline.Cli;
+using Vlm.Trainers.Estimator;
+using Vlm.Trainers.Training;
+using Vlm.Transforms;
+using Vlm.Transforms.Etl;
+
+namespace Vlm.Pipeline.Commands;
+
+/// <summary>
+/// <c>vlm train</c>: the original <c>train.sh</c>'s flags (snake_case or kebab-case) over the shards of
+/// <c>vlm prepare</c>. The chat template and image folder come from the shards' manifest, so the
+/// model is trained and later prompted exactly as the data was tokenized.
+/// </summary>
+internal sealed class TrainCommand : ICommand
+{
+    public string Name => "train";
+    public string Summary => "fine-tune the VLM on prepared shards (train.sh's options), with checkpoints and resume";
+    public string Example => "vlm train --data ./shards --llm ./Qwen2-0.5B --vision ./clip-vit-large-patch14 --output_dir ./out --lora_rank 64 --target_modules q_proj|v_proj";
+
+    static readonly VlmTrainerOptions Defaults = new();
+    static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public IReadOnlyList<CommandOption> Options { get; } =
+    [
+        new("data", "shards folder written by vlm prepare", Required: true),
+        new("llm", "base Qwen2 folder (config.json, safetensors, tokenizer)", Required: true),
+        new("vision", "base CLIP or SigLIP folder", Required: true),
+        new("output_dir", "checkpoints, TensorBoard events and the trained model/", Default: Defaults.OutputDir),
+        new("eval_data", "shards to evaluate on (optional)"),
+        new("eval_steps", "evaluate every N steps (0: at the end)", Default: "0"),
+        new("train", "projector, lora (projector + LoRA) or full", Default: "lora"),
+        new("train_vision_tower", "train the vision tower too", IsFlag: true),
+        new("image_root", "folder the shards' image paths are relative to", Default: "the manifest's image folder"),
+        new("lora_rank", "LoRA rank", Default: Defaults.LoraRank.ToString()),
+        new("lora_alpha", "LoRA alpha", Default: Text(Defaults.LoraAlpha)),
+        new("lora_dropout", "LoRA dropout", Default: Text(Defaults.LoraDropout)),
+        new("target_modules", "LoRA targets: names joined by | or one regular expression", Default: "q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj"),
+        new("per_device_train_batch_size", "examples per micro-batch", Default: Defaults.PerDeviceTrainBatchSize.ToString()),
+        new("gradient_accumulation_steps", "micro-batches per optimizer step", Default: Defaults.GradientAccumulationSteps.ToString()),
+        new("num_train_epochs", "epochs", Default: Text(Defaults.NumTrainEpochs)),
+        new("max_steps", "stop after N optimizer steps (overrides epochs)", Default: "-1"),
+        new("learning_rate", "learning rate of the LLM (and tower)", Default: Text(Defaults.LearningRate)),
+        new("feature_proj_lr", "learning rate of the projector", Default: Text(Defaults.FeatureProjLr)),
+        new("warmup_steps", "linear warm-up steps", Default: "0"),
+        new("lr_scheduler_type", "linear, cosine or constant", Default: "linear"),
+        new("weight_decay", "AdamW weight decay (not on biases and norms)", Default: "0"),
+        new("max_grad_norm", "gradient clipping norm", Default: Text(Defaults.MaxGradNorm)),
+        new("gradient_checkpointing", "recompute activations in the backward pass to save memory", IsFlag: true),
+        new("save_steps", "checkpoint every N steps", Default: Defaults.SaveSteps.ToString()),
+        new("save_total_limit", "checkpoints kept", Default: Defaults.SaveTotalLimit.ToString()),
+        new("logging_steps", "log every N steps", Default: Defaults.LoggingSteps.ToString()),
+        new("seed", "random seed", Default: Defaults.Seed.ToString()),
+        new("resume", "continue from the newest checkpoint in output_dir (required when it has one)", IsFlag: true),
+    ];
+
+    public int Run(CommandLine args, TextWriter output)
+    {
+        string data = args.Required("data");
+        var manifest = Manifest(data);
+        var template = manifest.Config?.Template ?? throw new UsageException($"{data}: the manifest records no chat template; prepare the data again");
+        string? imageRoot = args.Value("image_root");
+        if (imageRoot is null)
+        {
+            var roots = manifest.Config.Sources.Select(s => Path.GetFullPath(s.Images)).Distinct().ToList();
+            if (roots.Count != 1) throw new UsageException($"the shards come from image folders {string.Join(", ", roots)}; give --image_root");
+            imageRoot = roots[0];
+        }
+        var options = new VlmTrainerOptions
+        {
+            LlmPath = args.Required("llm"), VisionPath = args.Required("vision"), Template = template, ImageRoot = imageRoot,
+            OutputDir = args.Value("output_dir") ?? Defaults.OutputDir,
+            EvalSteps = args.Int("eval_steps", 0),
+            Train = (args.Value("train") ?? "lora") switch
+            {
+                "projector" => TrainableParts.Projector,
+                "lora" => TrainableParts.ProjectorAndLora,
+                "full" => TrainableParts.Full,
+                var other => throw new UsageException($"--train must be projector, lora or full, not '{other}'"),
+            },
+            TrainVisionTower = args.Flag("train_vision_tower"),
+            LoraRank = args.Int("lora_rank", Defaults.LoraRank),
+            LoraAlpha = args.Double("lora_alpha", Defaults.LoraAlpha),
+            LoraDropout = args.Double("lora_dropout", Defaults.LoraDropout),
+            TargetModules = args.Value("target_modules") ?? "q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj",
+            PerDeviceTrainBatchSize = args.Int("per_device_train_batch_size", Defaults.PerDeviceTrainBatchSize),
+            GradientAccumulationSteps = args.Int("gradient_accumulation_steps", Defaults.GradientAccumulationSteps),
+            NumTrainEpochs = args.Double("num_train_epochs", Defaults.NumTrainEpochs),
+            MaxSteps = args.Int("max_steps", -1),
+            LearningRate = args.Double("learning_rate", Defaults.LearningRate),
+            FeatureProjLr = args.Double("feature_proj_lr", Defaults.FeatureProjLr),
+            WarmupSteps = args.Int("warmup_steps", 0),
+            LrSchedulerType = (args.Value("lr_scheduler_type") ?? "linear") switch
+            {
+                "linear" => LrSchedule.Linear,
+                "cosine" => LrSchedule.Cosine,
+                "constant" => LrSchedule.Constant,
+                var other => throw new UsageException($"--lr_scheduler_type must be linear, cosine or constant, not '{other}'"),
+            },
+            WeightDecay = args.Double("weight_decay", 0),
+            MaxGradNorm = args.Double("max_grad_norm", Defaults.MaxGradNorm),
+            GradientCheckpointing = args.Flag("gradient_checkpointing"),
+            SaveSteps = args.Int("save_steps", Defaults.SaveSteps),
+            SaveTotalLimit = args.Int("save_total_limit", Defaults.SaveTotalLimit),
+            LoggingSteps = args.Int("logging_steps", Defaults.LoggingSteps),
+            Seed = args.Int("seed", Defaults.Seed),
+        };
+        if (!args.Flag("resume") && Directory.Exists(options.OutputDir) && Directory.GetDirectories(options.OutputDir, "checkpoint-*").Length > 0)
+            throw new UsageException($"{options.OutputDir} already has checkpoints: pass --resume to continue from the newest, or choose another --output_dir");
+
+        var ml = new MLContext(options.Seed);
+        var estimator = ml.Vlm().Trainer(options);
+        var validation = args.Value("eval_data") is { } eval ? ml.Data.LoadShards(eval) : null;
+        using (var progress = ProgressReporter.Create(output, "steps", null, logEvery: 0))
+        {
+            estimator.OnLog = e => progress.WriteLine(
+            $"step {e.Step}  loss {e.Loss:F4}  lr {e.LearningRate:E2}  projector lr {e.ProjectorLearningRate:E2}  grad norm {e.GradNorm:F2}  {e.TokensPerSecond:F0} tokens/s  {e.SamplesPerSecond:F1} samples/s");
+            estimator.OnEval = e => progress.WriteLine($"step {e.Step}  eval loss {e.Loss:F4} over {e.Tokens} tokens");
+            estimator.OnStep = (step, _) => progress.Report(step);
+            using var model = estimator.Fit(ml.Data.LoadShards(data), validation);
+        }
+        output.WriteLine($"model -> {Path.GetFullPath(Path.Combine(options.OutputDir, VlmEstimator.ModelFolderName))}  (vlm predict --weights <that folder> --image <file> --prompt <text>)");
+        return ExitCodes.Ok;
+    }
+
+    static EtlManifest Manifest(string folder)
+    {
+        string path = Path.Combine(folder, EtlManifest.FileName);
+        if (!File.Exists(path)) throw new UsageException($"{folder}: no {EtlManifest.FileName}; give the output folder of vlm prepare");
+        return JsonSerializer.Deserialize<EtlManifest>(File.ReadAllBytes(path), EtlRunner.Json) ?? throw new InvalidDataException($"{path}: empty");
+    }
+}

@@ -1,0 +1,18 @@
+namespace Vlm.Pipeline.Demo;
+
+/// <summary>The demo's settings: sized to reach its accuracy target on a 2-core CPU in a few minutes.</summary>
+internal sealed record DemoOptions
+{
+    public string Output { get; init; } = "vlm-demo";
+    public int TrainImages { get; init; } = 600;
+    public int TestImages { get; init; } = 120;
+    public int Steps { get; init; } = 1200;
+    public int BatchSize { get; init; } = 16;
+    public double LearningRate { get; init; } = 2e-3;
+    public int Hidden { get; init; } = 64;
+    public int Layers { get; init; } = 2;
+    public int Seed { get; init; } = 42;
+    /// <summary>The tower's input size and patch size: (32 / 8)^2 = 16 image tokens.</summary>
+    public int ImageSize { get; init; } = 32;
+    public int PatchSize { get; init; } = 8;
+}

@@ -1,0 +1,39 @@
+using Vlm.Pipeline.Commands;
+using Vlm.Pipeline.Demo;
+using Vlm.Tests.TestSupport;
+
+namespace Vlm.Tests.Pipeline.Demo;
+
+/// <summary>The demo's whole path at a size that runs in seconds (the accuracy target needs the full size: see `vlm demo`).</summary>
+public class DemoRunTests : IDisposable
+{
+    readonly TempFolder _root = new();
+
+    public void Dispose() => _root.Dispose();
+
+    [Fact]
+    public void A_small_demo_runs_the_etl_trains_and_scores_every_held_out_image()
+    {
+        var lines = new List<string>();
+        var steps = new List<int>();
+        var result = DemoRun.Run(new DemoOptions
+        {
+            Output = _root.File("demo"), TrainImages = 12, TestImages = 5, Steps = 3, BatchSize = 4, Hidden = 16, Layers = 1, ImageSize = 16, PatchSize = 8,
+        }, lines.Add, (step, total) => steps.Add(step));
+
+        Assert.Equal(5, result.Total);
+        Assert.InRange(result.Correct, 0, 5);
+        Assert.Equal([1, 2, 3], steps);
+        Assert.Contains(lines, l => l.StartsWith("etl        24 rows", StringComparison.Ordinal)); // 12 LLaVA + 12 AI Challenger
+        Assert.True(File.Exists(result.SampleImage));
+        Assert.True(File.Exists(_root.File("demo/output/model/vision_tower/model.safetensors")));
+    }
+
+    [Fact]
+    public void Bad_demo_options_are_usage_errors()
+    {
+        var result = CommandHarness.Run(new DemoCommand(), "--image_size", "30", "--patch_size", "8");
+        Assert.Equal(2, result.Code);
+        Assert.Contains("multiple of --patch_size", result.Err);
+    }
+}
