@@ -20,7 +20,7 @@ namespace Vlm.Trainers.Estimator;
 /// </summary>
 internal static class VlmModelFolder
 {
-    public const string SpecFile = "vlm.json", LlmFolder = "language_model", VisionFolder = "vision_tower";
+    public const string SpecFile = "vlm.json";
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -34,12 +34,7 @@ internal static class VlmModelFolder
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
         AtomicFile.WriteAllText(Path.Combine(temp, SpecFile), JsonSerializer.Serialize(spec, Json));
-        VlmCheckpoints.SaveProjector(model, Path.Combine(temp, VlmCheckpoints.ProjectorFile));
-        if (spec.Train == TrainableParts.ProjectorAndLora)
-            LoraAdapter.Save(model.LanguageModel, temp, lora ?? throw new ArgumentNullException(nameof(lora), "a LoRA-trained model needs its LoRA settings"), spec.Llm);
-        if (spec.Train == TrainableParts.Full)
-            VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.Config.ToJson(), Path.Combine(temp, LlmFolder));
-        if (spec.TrainVisionTower) VlmCheckpoints.WriteVisionFolder(model, Path.Combine(temp, VisionFolder));
+        TrainingCheckpoints.WriteTrainedParts(model, temp, spec.Train, spec.TrainVisionTower, lora, spec.Llm);
         if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
         Directory.Move(temp, full);
     }
@@ -66,8 +61,8 @@ internal static class VlmModelFolder
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{Path.Combine(folder, SpecFile)}: the {what} folder {path} is gone; the model needs it");
         var tokenizer = QwenTokenizer.Load(spec.Tokenizer);
         var encoder = new ConversationEncoder(tokenizer, spec.Template);
-        string llm = spec.Train == TrainableParts.Full ? Path.Combine(folder, LlmFolder) : spec.Llm;
-        string vision = spec.TrainVisionTower ? Path.Combine(folder, VisionFolder) : spec.Vision;
+        string llm = spec.Train == TrainableParts.Full ? Path.Combine(folder, TrainingCheckpoints.LlmFolder) : spec.Llm;
+        string vision = spec.TrainVisionTower ? Path.Combine(folder, TrainingCheckpoints.VisionFolder) : spec.Vision;
         var model = VlmCheckpoints.Load(llm, vision, encoder.ImageTokenId, new VisionFeatureOptions { Layer = spec.VisionFeatureLayer, DropFirstToken = spec.DropFirstToken });
         VlmCheckpoints.LoadProjector(model, Path.Combine(folder, VlmCheckpoints.ProjectorFile));
         if (spec.Train == TrainableParts.ProjectorAndLora) LoraAdapter.Load(model.LanguageModel, folder);

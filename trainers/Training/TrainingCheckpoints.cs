@@ -16,7 +16,8 @@ namespace Vlm.Trainers.Training;
 /// </summary>
 internal static class TrainingCheckpoints
 {
-    const string Prefix = "checkpoint-", StateFile = "trainer_state.json", OptimizerFile = "optimizer.safetensors", RngFile = "rng_state.safetensors", LlmFolder = "language_model", VisionFolder = "vision_tower";
+    const string Prefix = "checkpoint-", StateFile = "trainer_state.json", OptimizerFile = "optimizer.safetensors", RngFile = "rng_state.safetensors";
+    public const string LlmFolder = "language_model", VisionFolder = "vision_tower";
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static string? Latest(string outputDir) =>
@@ -31,13 +32,7 @@ internal static class TrainingCheckpoints
         string temp = final + ".tmp";
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
-        VlmCheckpoints.SaveProjector(model, Path.Combine(temp, VlmCheckpoints.ProjectorFile));
-        if (options.Train == TrainableParts.ProjectorAndLora)
-            LoraAdapter.Save(model.LanguageModel, temp, Lora(options), baseModel: null);
-        if (options.Train == TrainableParts.Full)
-            VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.Config.ToJson(), Path.Combine(temp, LlmFolder));
-        if (options.TrainVisionTower)
-            VlmCheckpoints.WriteVisionFolder(model, Path.Combine(temp, VisionFolder));
+        WriteTrainedParts(model, temp, options.Train, options.TrainVisionTower, Lora(options), baseModel: null);
         optimizer.Save(Path.Combine(temp, OptimizerFile));
         using (var rng = torch.random.get_rng_state())
             SafetensorsWriter.Write(Path.Combine(temp, RngFile), [KeyValuePair.Create("cpu", rng)]);
@@ -49,6 +44,21 @@ internal static class TrainingCheckpoints
                      .OrderByDescending(d => int.TryParse(Path.GetFileName(d)[Prefix.Length..], out int s) ? s : -1)
                      .Skip(keep))
             Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>
+    /// The weights that trained, into <paramref name="folder"/>: the projector, the peft adapter (LoRA)
+    /// or <c>language_model/</c> (full LLM), and <c>vision_tower/</c> when the tower trained.
+    /// Checkpoints and trained-model folders share this layout.
+    /// </summary>
+    public static void WriteTrainedParts(VlmModel model, string folder, TrainableParts train, bool visionTower, LoraOptions? lora, string? baseModel)
+    {
+        VlmCheckpoints.SaveProjector(model, Path.Combine(folder, VlmCheckpoints.ProjectorFile));
+        if (train == TrainableParts.ProjectorAndLora)
+            LoraAdapter.Save(model.LanguageModel, folder, lora ?? throw new ArgumentNullException(nameof(lora), "a LoRA-trained model needs its LoRA settings"), baseModel);
+        if (train == TrainableParts.Full)
+            VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.Config.ToJson(), Path.Combine(folder, LlmFolder));
+        if (visionTower) VlmCheckpoints.WriteVisionFolder(model, Path.Combine(folder, VisionFolder));
     }
 
     /// <summary>Restores weights, optimizer and random state from <paramref name="folder"/>; returns its trainer state.</summary>
