@@ -12,5 +12,6 @@ var commands = new ICommand[]
     new InitTinyCommand(),
     new TrainCommand(),
     new PredictCommand(),
+    new ChatCommand(),
 };
 return new CommandRunner(commands).Run(args, Console.Out, Console.Error);

@@ -16,6 +16,7 @@ internal sealed class PredictCommand : ICommand
         new("weights", "a trained model folder ({output_dir}/model of vlm train, or the .vlm folder next to a model.zip)", Required: true),
         new("image", "image file (PNG, JPEG, ...); leave out for a text-only question"),
         new("prompt", "the question", Required: true),
+        .. GenerationArguments.Options,
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -24,8 +25,9 @@ internal sealed class PredictCommand : ICommand
         if (!Directory.Exists(weights)) throw new UsageException($"{weights}: no such model folder");
         string? image = args.Value("image");
         if (image is not null && !File.Exists(image)) throw new UsageException($"{image}: no such image file");
+        var generation = GenerationArguments.Parse(args);
         using var model = new MLContext().Vlm().LoadFolder(weights);
-        model.Predictor.Answer(new VlmInput { Image = image ?? "", Prompt = args.Required("prompt") }, output.Write);
+        model.Predictor.Answer(new VlmInput { Image = image ?? "", Prompt = args.Required("prompt") }, output.Write, generation);
         output.WriteLine();
         return ExitCodes.Ok;
     }

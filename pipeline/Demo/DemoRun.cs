@@ -26,6 +26,7 @@ internal static class DemoRun
 {
     public const string Question = "What shape is in the image?";
     const int ImageSize = 64;
+    public const string AnswersFile = "answers.tsv";
 
     public static DemoResult Run(DemoOptions options, Action<string> log, Action<int, int>? onStep = null)
     {
@@ -77,12 +78,18 @@ internal static class DemoRun
 
         var engine = ml.Model.CreatePredictionEngine<VlmInput, VlmOutput>(model);
         int correct = 0;
+        // Every held-out answer goes to answers.tsv, so a reader can see which attributes fail.
+        var answers = new List<string> { "image\texpected\tanswer" };
         for (int i = 0; i < held.Count; i++)
         {
             var scene = held[i];
-            string answer = engine.Predict(new VlmInput { Image = Path.Combine(test, ShapesDataset.ImagesFolder, $"shape_{i:D5}.png"), Prompt = Question }).Answer;
-            if (answer == $"A {scene.Size} {scene.Colour} {scene.Shape}.") correct++;
+            string image = Path.Combine(test, ShapesDataset.ImagesFolder, $"shape_{i:D5}.png");
+            string answer = engine.Predict(new VlmInput { Image = image, Prompt = Question }).Answer;
+            string expected = $"A {scene.Size} {scene.Colour} {scene.Shape}.";
+            if (answer == expected) correct++;
+            answers.Add($"{image}\t{expected}\t{answer.ReplaceLineEndings(" ").Replace('\t', ' ')}");
         }
+        File.WriteAllLines(Path.Combine(root, AnswersFile), answers);
 
         string sample = Path.Combine(root, "sample.png");
         var fresh = ShapeScene.Random(new Random(options.Seed + 2), jitter: true);

@@ -37,9 +37,15 @@ internal sealed class VlmPredictor : IDisposable
     /// <summary>The model folder the weights were read from; null for a model trained in this process.</summary>
     public string? Folder { get; init; }
 
-    /// <summary>The answer to <paramref name="input"/>; <paramref name="onText"/> receives it piece by piece as it is generated.</summary>
+    /// <summary>
+    /// The answer to <paramref name="input"/>; <paramref name="onText"/> receives it piece by piece as
+    /// it is generated (the pieces add up to the answer). <paramref name="generation"/> without stop
+    /// ids stops at the model's own.
+    /// </summary>
     public string Answer(VlmInput input, Action<string>? onText = null, GenerationOptions? generation = null)
     {
+        var options = generation ?? Generation;
+        if (options.StopTokenIds.Count == 0) options = options with { StopTokenIds = Generation.StopTokenIds };
         var record = Conversation(input);
         var ids = _encoder.EncodePrompt(record);
         lock (_gate)
@@ -52,8 +58,8 @@ internal sealed class VlmPredictor : IDisposable
             if (record.Image is not null)
                 pixels = tensor(ImagePixels(input), [1, 3, _images.Size, _images.Size], device: device).to(Model.LanguageModel.HeadWeight.dtype);
             var text = new StreamingText(_tokenizer, onText);
-            var answer = AnswerGenerator.Generate(Model, inputIds, keep, pixels, generation ?? Generation, (_, id) => text.Add(id))[0];
-            return _tokenizer.Decode(answer.Select(id => (int)id));
+            var answer = AnswerGenerator.Generate(Model, inputIds, keep, pixels, options, (_, id) => text.Add(id))[0];
+            return text.Finish(_tokenizer.Decode(answer.Select(id => (int)id)));
         }
     }
 
@@ -109,6 +115,13 @@ internal sealed class VlmPredictor : IDisposable
             if (text.EndsWith('\uFFFD') || text.Length <= _sent) return;
             sink(text[_sent..]);
             _sent = text.Length;
+        }
+
+        /// <summary>Sends what was held back (an answer may end inside a character) and returns the answer.</summary>
+        public string Finish(string answer)
+        {
+            if (sink is not null && answer.Length > _sent) sink(answer[_sent..]);
+            return answer;
         }
     }
 }

@@ -25,6 +25,8 @@ internal sealed record TinyModelOptions
     public int ImageSize { get; init; } = 32;
     public int PatchSize { get; init; } = 8;
     public long Seed { get; init; }
+    /// <summary>Standard deviation of the random weights; Hugging Face's 0.02 makes a model whose untrained answers barely depend on its input.</summary>
+    public double InitializerRange { get; init; } = 0.02;
 }
 
 /// <summary>
@@ -55,7 +57,7 @@ internal static class TinyModelFolders
         };
         torch.manual_seed(options.Seed);
         using var model = new VlmModel(tower, text, imageTokenId: 0);
-        Initialise(model);
+        Initialise(model, options.InitializerRange);
         VlmCheckpoints.WriteFolder(model.LanguageModel, "", text.ToJson(), llm);
         foreach (var file in new[] { TokenizerFolder.TokenizerJson, TokenizerFolder.TokenizerConfigJson })
             File.Copy(Path.Combine(BuiltInTokenizer.Folder, file), Path.Combine(llm, file), overwrite: true);
@@ -64,12 +66,12 @@ internal static class TinyModelFolders
         return (llm, vision);
     }
 
-    static void Initialise(torch.nn.Module model)
+    static void Initialise(torch.nn.Module model, double std)
     {
         using var _ = torch.no_grad();
         foreach (var (name, p) in model.named_parameters())
         {
-            if (p.dim() >= 2) p.normal_(0, 0.02);
+            if (p.dim() >= 2) p.normal_(0, std);
             else if (name.EndsWith("bias", StringComparison.Ordinal)) p.zero_();
         }
     }

@@ -1,0 +1,35 @@
+using Microsoft.ML;
+using Vlm.Pipeline.Chat;
+using Vlm.Pipeline.Cli;
+using Vlm.Trainers.Estimator;
+
+namespace Vlm.Pipeline.Commands;
+
+/// <summary><c>vlm chat</c>: a multi-turn conversation with a trained model in the terminal.</summary>
+internal sealed class ChatCommand(TextReader input) : ICommand
+{
+    public ChatCommand() : this(Console.In) { }
+
+    public string Name => "chat";
+    public string Summary => "talk with a trained model in the terminal (multi-turn; /image <path> attaches an image)";
+    public string Example => "vlm chat --weights ./out/model --image cat.jpg";
+
+    public IReadOnlyList<CommandOption> Options { get; } =
+    [
+        new("weights", "a trained model folder ({output_dir}/model of vlm train, or the .vlm folder next to a model.zip)", Required: true),
+        new("image", "image for the first conversation (or attach one later with /image <path>)"),
+        .. GenerationArguments.Options,
+    ];
+
+    public int Run(CommandLine args, TextWriter output)
+    {
+        string weights = args.Required("weights");
+        if (!Directory.Exists(weights)) throw new UsageException($"{weights}: no such model folder");
+        string? image = args.Value("image");
+        if (image is not null && !File.Exists(image)) throw new UsageException($"{image}: no such image file");
+        var generation = GenerationArguments.Parse(args);
+        using var model = new MLContext().Vlm().LoadFolder(weights);
+        new ChatSession(model.Predictor, generation) { Image = image is null ? "" : Path.GetFullPath(image) }.Run(input, output);
+        return ExitCodes.Ok;
+    }
+}
