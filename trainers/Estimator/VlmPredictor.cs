@@ -91,7 +91,7 @@ internal sealed class VlmPredictor : IDisposable
         }
         catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"the uploaded image ({input.ImageBytes.Length} bytes) cannot be read as PNG or JPEG: {e.InnerException?.Message ?? e.Message}", e);
+            throw new InvalidDataException($"the uploaded image ({input.ImageBytes.Length} bytes) cannot be read as PNG or JPEG: {e.GetBaseException().Message}", e);
         }
         finally
         {

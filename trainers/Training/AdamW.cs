@@ -32,18 +32,22 @@ internal sealed class AdamW(IReadOnlyList<ParamGroup> groups, double beta1 = 0.9
         Step++;
         double correction1 = 1 - Math.Pow(beta1, Step), correction2 = Math.Sqrt(1 - Math.Pow(beta2, Step));
         using var _ = no_grad();
+        // Explicit Scalars, disposed after the loop: implicit ones can be freed mid-call (Scalars explains).
+        using Scalar b1 = beta1.ToScalar(), b2 = beta2.ToScalar(), oneMinusB1 = (1 - beta1).ToScalar(), oneMinusB2 = (1 - beta2).ToScalar(),
+            c2 = correction2.ToScalar(), epsilon = eps.ToScalar();
         foreach (var group in groups)
         {
+            using Scalar decay = (1 - group.LearningRate * group.WeightDecay).ToScalar(), stepSize = (-group.LearningRate / correction1).ToScalar();
             foreach (var p in group.Parameters)
             {
                 if (p.grad is not { } grad) continue;
                 if (!_moments.TryGetValue(p, out var state))
                     _moments[p] = state = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
-                if (group.WeightDecay != 0) p.mul_(1 - group.LearningRate * group.WeightDecay);
-                state.M.mul_(beta1).add_(grad, 1 - beta1);
-                state.V.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
-                using var denom = state.V.sqrt().div_(correction2).add_(eps);
-                p.addcdiv_(state.M, denom, -group.LearningRate / correction1);
+                if (group.WeightDecay != 0) p.mul_(decay);
+                state.M.mul_(b1).add_(grad, oneMinusB1);
+                state.V.mul_(b2).addcmul_(grad, grad, oneMinusB2);
+                using var denom = state.V.sqrt().div_(c2).add_(epsilon);
+                p.addcdiv_(state.M, denom, stepSize);
             }
         }
     }

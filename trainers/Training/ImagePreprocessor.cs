@@ -66,15 +66,17 @@ internal sealed class ImagePreprocessor
         using var cursor = view.GetRowCursor([view.Schema["pixels"]]);
         var getter = cursor.GetGetter<VBuffer<float>>(view.Schema["pixels"]);
         VBuffer<float> pixels = default;
-        while (cursor.MoveNext())
+        while (true)
         {
+            // A parallel cursor reports a decoding failure from MoveNext, a serial one from the getter.
             try
             {
+                if (!cursor.MoveNext()) break;
                 getter(ref pixels);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
             {
-                throw new InvalidDataException($"{paths[n]}: the image cannot be read ({e.Message})", e);
+                throw new InvalidDataException($"{paths[n]}: the image cannot be read ({e.GetBaseException().Message})", e);
             }
             var values = pixels.GetValues();
             if (values.Length != image) throw new InvalidDataException($"{paths[n]}: expected {image} pixel values, got {values.Length}");

@@ -73,6 +73,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
             foreach (var group in groups) group.LearningRate = group.BaseLearningRate * factor;
             double stepLoss = 0;
             using (var scope = NewDisposeScope())
+            using (var accumulation = options.GradientAccumulationSteps.ToScalar())
             {
                 for (int micro = 0; micro < options.GradientAccumulationSteps; micro++)
                 {
@@ -83,7 +84,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                     next = nextStep < total ? Task.Run(() => Load(nextStep, nextMicro)) : null;
                     var (ids, keep, labels, pixels) = batch.ToTensors(device);
                     var (loss, _) = model.Loss(ids, keep, labels, pixels);
-                    (loss / options.GradientAccumulationSteps).backward();
+                    loss.div(accumulation).backward();
                     stepLoss += loss.item<float>() / options.GradientAccumulationSteps;
                     tokens += batch.Tokens;
                     samples += batch.Rows;

@@ -8,6 +8,7 @@ using Vlm.Trainers.Models.Llava;
 namespace Vlm.Tests.Pipeline.Chat;
 
 /// <summary>vlm chat: a conversation typed at the terminal, checked against the model's own answers.</summary>
+[Collection(TorchRandomCollection.Name)]
 public class ChatCommandTests : IDisposable
 {
     readonly TempFolder _root = new();

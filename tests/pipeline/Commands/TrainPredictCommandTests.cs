@@ -4,6 +4,7 @@ using Vlm.Tests.TestSupport;
 namespace Vlm.Tests.Pipeline.Commands;
 
 /// <summary>init-tiny -> make-samples -> prepare -> train -> predict, as a user runs them.</summary>
+[Collection(TorchRandomCollection.Name)]
 public class TrainPredictCommandTests : IDisposable
 {
     readonly TempFolder _root = new();

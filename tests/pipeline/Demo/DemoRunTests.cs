@@ -5,6 +5,7 @@ using Vlm.Tests.TestSupport;
 namespace Vlm.Tests.Pipeline.Demo;
 
 /// <summary>The demo's whole path at a size that runs in seconds (the accuracy target needs the full size: see `vlm demo`).</summary>
+[Collection(TorchRandomCollection.Name)]
 public class DemoRunTests : IDisposable
 {
     readonly TempFolder _root = new();

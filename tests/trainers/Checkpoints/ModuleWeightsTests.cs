@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Checkpoints;
 
+[Collection(TorchRandomCollection.Name)]
 public class ModuleWeightsTests : IDisposable
 {
     readonly TempFolder _folder = new();

@@ -6,6 +6,7 @@ using Vlm.Trainers.Checkpoints;
 
 namespace Vlm.Tests.Trainers.Checkpoints;
 
+[Collection(TorchRandomCollection.Name)]
 public class SafetensorsFileTests
 {
     [Fact]

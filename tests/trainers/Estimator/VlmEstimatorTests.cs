@@ -13,6 +13,7 @@ using Vlm.Transforms.Etl;
 namespace Vlm.Tests.Trainers.Estimator;
 
 /// <summary>The VLM as an ML.NET estimator: Fit on ETL output, PredictionEngine, save and load.</summary>
+[Collection(TorchRandomCollection.Name)]
 public class VlmEstimatorTests : IDisposable
 {
     readonly TempFolder _root = new();

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Models;
 
+[Collection(TorchRandomCollection.Name)]
 public class LoraAdapterTests
 {
     static readonly LoraOptions Qwen2Targets = new() { Rank = 4, Alpha = 8, Dropout = 0, TargetModules = "q_proj|v_proj|gate_proj" };

@@ -2,9 +2,11 @@ using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Vision;
 using static TorchSharp.torch;
+using Vlm.Tests.TestSupport;
 
 namespace Vlm.Tests.Trainers.Models;
 
+[Collection(TorchRandomCollection.Name)]
 public class VlmModelTests
 {
     static Tensor Ids(params long[][] rows) => tensor(rows.SelectMany(r => r).ToArray(), [rows.Length, rows[0].Length]);

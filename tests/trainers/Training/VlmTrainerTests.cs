@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Training;
 
+[Collection(TorchRandomCollection.Name)]
 public class VlmTrainerTests : IDisposable
 {
     readonly TempFolder _images = new();

@@ -1,5 +1,5 @@
-using Vlm.Trainers.Models.Modules;
 using TorchSharp;
+using Vlm.Trainers.Models.Modules;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Models.Llava;
@@ -66,22 +66,25 @@ internal static class AnswerGenerator
         if (options.RepetitionPenalty != 1.0)
         {
             var seen = logits.gather(1, sequence);
-            var penalised = where(seen > 0, seen / options.RepetitionPenalty, seen * options.RepetitionPenalty);
+            using var penalty = options.RepetitionPenalty.ToScalar();
+            var penalised = where(seen.gt(Scalars.Zero), seen.div(penalty), seen.mul(penalty));
             logits = logits.scatter(1, sequence, penalised);
         }
         if (options.Temperature <= 0) return logits.argmax(1);
-        logits = logits / options.Temperature;
+        using var temperature = options.Temperature.ToScalar();
+        logits = logits.div(temperature);
         if (options.TopK > 0 && options.TopK < logits.shape[1])
         {
             var kth = logits.topk(options.TopK, 1).values[.., ^1..];
-            logits = logits.masked_fill(logits < kth, double.NegativeInfinity);
+            logits = logits.masked_fill(logits < kth, Scalars.NegativeInfinity);
         }
         if (options.TopP < 1.0)
         {
             var (sorted, order) = logits.sort(1, descending: true);
             var cumulative = sorted.softmax(1).cumsum(1);
-            var drop = (cumulative - sorted.softmax(1)) > options.TopP; // keep the token that crosses p
-            logits = logits.scatter(1, order, sorted.masked_fill(drop, double.NegativeInfinity));
+            using var topP = options.TopP.ToScalar();
+            var drop = (cumulative - sorted.softmax(1)).gt(topP); // keep the token that crosses p
+            logits = logits.scatter(1, order, sorted.masked_fill(drop, Scalars.NegativeInfinity));
         }
         return multinomial(logits.softmax(1), 1, generator: generator).squeeze(1);
     }

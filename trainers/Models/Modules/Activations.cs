@@ -7,7 +7,7 @@ internal static class Activations
 {
     public static Func<Tensor, Tensor> ByName(string name) => name switch
     {
-        "quick_gelu" => x => x * nn.functional.sigmoid(x * 1.702),
+        "quick_gelu" => x => x * nn.functional.sigmoid(x.mul(Scalars.QuickGelu)),
         "gelu" => x => nn.functional.gelu(x),
         "gelu_pytorch_tanh" or "gelu_new" => x => nn.functional.gelu(x, TorchSharp.Modules.GELU.Approximate.tanh, false),
         "silu" => x => nn.functional.silu(x),

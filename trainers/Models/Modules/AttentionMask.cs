@@ -18,7 +18,7 @@ internal static class AttentionMask
         var queries = arange(total - queryLength, total, device: keep.device).unsqueeze(1); // [T, 1]
         var keys = arange(total, device: keep.device).unsqueeze(0); // [1, S]
         var allowed = (keys <= queries).unsqueeze(0).unsqueeze(0) & keep.to(@bool).unsqueeze(1).unsqueeze(1); // [B, 1, T, S]
-        double lowest = dtype == bfloat16 ? -3.3895313892515355e38 : dtype == float16 ? -65504.0 : float.MinValue;
+        var lowest = dtype == bfloat16 ? Scalars.LowestBFloat16 : dtype == float16 ? Scalars.LowestFloat16 : Scalars.LowestFloat32;
         return zeros(allowed.shape, dtype, keep.device).masked_fill(allowed.logical_not(), lowest).MoveToOuterDisposeScope();
     }
 
@@ -26,7 +26,7 @@ internal static class AttentionMask
     public static Tensor Positions(Tensor keep, long queryLength)
     {
         using var scope = NewDisposeScope();
-        var positions = (keep.to(int64).cumsum(1) - 1).clamp_min(0);
+        var positions = keep.to(int64).cumsum(1).sub_(Scalars.One).clamp_min_(Scalars.Zero);
         return positions[.., (int)(keep.shape[1] - queryLength)..].MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using TorchSharp.Modules;
 
@@ -17,7 +18,7 @@ internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
     readonly Parameter? bias;
     Linear? lora_A, lora_B;
     Dropout? _dropout;
-    double _scale;
+    Scalar? _scale; // alpha / rank, a field so that it outlives the native calls (Scalars explains)
     bool _merged;
 
     public LoraLinear(long inFeatures, long outFeatures, bool hasBias) : base(nameof(LoraLinear))
@@ -43,7 +44,7 @@ internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
         nn.init.kaiming_uniform_(lora_A.weight!, Math.Sqrt(5));
         nn.init.zeros_(lora_B.weight!);
         _dropout = dropout > 0 ? nn.Dropout(dropout) : null;
-        _scale = alpha / rank;
+        _scale = ((double)alpha / rank).ToScalar();
         register_module(nameof(lora_A), lora_A);
         register_module(nameof(lora_B), lora_B);
         if (_dropout is not null) register_module("lora_dropout", _dropout);
@@ -57,7 +58,7 @@ internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
         if (lora_A is null || _merged) return y;
         using var scope = NewDisposeScope();
         var h = _dropout is null ? x : _dropout.forward(x);
-        return y.add_(lora_B!.forward(lora_A.forward(h)), _scale).MoveToOuterDisposeScope();
+        return y.add_(lora_B!.forward(lora_A.forward(h)), _scale!).MoveToOuterDisposeScope();
     }
 
     /// <summary>Folds the adapter into the weight (faster inference); <see cref="Unmerge"/> takes it out again.</summary>
@@ -65,7 +66,7 @@ internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
     {
         if (lora_A is null || _merged) return;
         using var _ = no_grad();
-        weight.add_(lora_B!.weight!.matmul(lora_A.weight!), _scale);
+        weight.add_(lora_B!.weight!.matmul(lora_A.weight!), _scale!);
         _merged = true;
     }
 
@@ -73,7 +74,8 @@ internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
     {
         if (lora_A is null || !_merged) return;
         using var _ = no_grad();
-        weight.add_(lora_B!.weight!.matmul(lora_A.weight!), -_scale);
+        using var update = lora_B!.weight!.matmul(lora_A.weight!).mul_(_scale!);
+        weight.sub_(update);
         _merged = false;
     }
 }

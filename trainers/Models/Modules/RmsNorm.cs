@@ -8,12 +8,12 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     // Checkpoint name, fenced: parameter names equal Hugging Face's keys.
     readonly TorchSharp.Modules.Parameter weight;
-    readonly double _eps;
+    readonly Scalar _eps;
 
     public RmsNorm(int size, double eps) : base(nameof(RmsNorm))
     {
         weight = nn.Parameter(ones(size));
-        _eps = eps;
+        _eps = eps.ToScalar();
         RegisterComponents();
     }
 
@@ -21,7 +21,7 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = x.to(float32);
-        h = h * rsqrt(h.pow(2).mean([-1], keepdim: true) + _eps);
+        h = h * rsqrt(h.square().mean([-1], keepdim: true).add_(_eps));
         return (weight * h.to(x.dtype)).MoveToOuterDisposeScope();
     }
 }

@@ -12,7 +12,10 @@ internal static class RotaryEmbedding
     public static (Tensor Cos, Tensor Sin) Angles(Tensor positions, int headDim, double theta, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
-        var invFreq = 1.0 / pow(theta, arange(0, headDim, 2, dtype: float32, device: positions.device) / headDim); // [D/2]
+        // Computed in .NET (as 1 / theta^(2i/D)) to keep implicit Scalars out of a per-step path.
+        var inverse = new float[headDim / 2];
+        for (int i = 0; i < inverse.Length; i++) inverse[i] = (float)(1.0 / Math.Pow(theta, 2.0 * i / headDim));
+        var invFreq = tensor(inverse, device: positions.device); // [D/2]
         var freqs = positions.to(float32).unsqueeze(-1) * invFreq; // [B, T, D/2]
         var emb = cat([freqs, freqs], -1).unsqueeze(1); // [B, 1, T, D]
         return (emb.cos().to(dtype).MoveToOuterDisposeScope(), emb.sin().to(dtype).MoveToOuterDisposeScope());
