@@ -13,5 +13,6 @@ var commands = new ICommand[]
     new TrainCommand(),
     new PredictCommand(),
     new ChatCommand(),
+    new ServeCommand(),
 };
 return new CommandRunner(commands).Run(args, Console.Out, Console.Error);

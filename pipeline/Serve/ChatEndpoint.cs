@@ -1,0 +1,144 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
+using Vlm.Trainers.Estimator;
+
+namespace Vlm.Pipeline.Serve;
+
+/// <summary>
+/// <c>POST /api/chat</c>: a multipart form with <c>prompt</c>, <c>history</c> (a JSON array of
+/// alternating user and assistant turns) and optionally <c>image</c> (a file). The answer streams
+/// back as plain UTF-8 text while it is generated. Anything wrong with the request is refused with
+/// a JSON <c>{"error": ...}</c> before the first byte of an answer: 400 bad fields or an unreadable
+/// image, 413 too large, 415 not an image, 503 while the model is still loading.
+/// </summary>
+internal static class ChatEndpoint
+{
+    public static async Task Handle(HttpContext context, Task<VlmTransformer> model, ChatServerOptions options)
+    {
+        if (!model.IsCompletedSuccessfully)
+        {
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, model.IsFaulted ? "the model failed to load" : "the model is still loading");
+            return;
+        }
+        VlmInput input;
+        try
+        {
+            input = await Read(context.Request, options, context.RequestAborted);
+        }
+        catch (ChatRequestException e)
+        {
+            await Refuse(context, e.Status, e.Message);
+            return;
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await Refuse(context, e.StatusCode, $"the request is larger than the upload limit of {options.MaxUploadBytes / (1024.0 * 1024):0.#} MB");
+            return;
+        }
+        catch (InvalidDataException e)
+        {
+            // The form reader's own limits (a section or the whole body too long).
+            await Refuse(context, StatusCodes.Status413PayloadTooLarge, e.Message);
+            return;
+        }
+        await Answer(context, model.Result, input, options);
+    }
+
+    static async Task<VlmInput> Read(HttpRequest request, ChatServerOptions options, CancellationToken cancel)
+    {
+        if (!request.HasFormContentType) throw new ChatRequestException(StatusCodes.Status400BadRequest, "send a multipart form with prompt, history and image fields");
+        var form = await request.ReadFormAsync(cancel);
+        string prompt = form["prompt"].ToString().Trim();
+        if (prompt.Length == 0) throw new ChatRequestException(StatusCodes.Status400BadRequest, "the prompt is empty");
+        string[] history = History(form["history"].ToString());
+        if (prompt.Length + history.Sum(t => t.Length) > options.MaxTextChars)
+            throw new ChatRequestException(StatusCodes.Status413PayloadTooLarge, $"the conversation is longer than {options.MaxTextChars} characters; clear it and start again");
+
+        var input = new VlmInput { Prompt = prompt, History = history };
+        var file = form.Files.GetFile("image");
+        if (file is null || file.Length == 0) return input;
+        if (file.Length > options.MaxUploadBytes)
+            throw new ChatRequestException(StatusCodes.Status413PayloadTooLarge, $"{file.FileName}: {file.Length:N0} bytes is more than the upload limit of {options.MaxUploadBytes:N0}");
+        using var buffer = new MemoryStream((int)file.Length);
+        await file.CopyToAsync(buffer, cancel);
+        var bytes = buffer.ToArray();
+        if (UploadedImage.Format(bytes) is null)
+            throw new ChatRequestException(StatusCodes.Status415UnsupportedMediaType, $"{file.FileName}: not an image; upload {UploadedImage.Accepted}");
+        input.ImageBytes = bytes;
+        return input;
+    }
+
+    static string[] History(string json)
+    {
+        if (string.IsNullOrWhiteSpace(json)) return [];
+        string[]? turns;
+        try
+        {
+            turns = JsonSerializer.Deserialize<string[]>(json);
+        }
+        catch (JsonException e)
+        {
+            throw new ChatRequestException(StatusCodes.Status400BadRequest, $"history: not a JSON array of strings ({e.Message})");
+        }
+        if (turns is null || turns.Any(t => t is null)) throw new ChatRequestException(StatusCodes.Status400BadRequest, "history: not a JSON array of strings");
+        if (turns.Length % 2 != 0) throw new ChatRequestException(StatusCodes.Status400BadRequest, $"history: {turns.Length} turns; it needs user/assistant pairs");
+        return turns;
+    }
+
+    /// <summary>
+    /// Generates on a worker thread (the model serialises callers) and streams the pieces. The status
+    /// is chosen when the first piece or the first error arrives, so a bad image is still a 400.
+    /// </summary>
+    static async Task Answer(HttpContext context, VlmTransformer model, VlmInput input, ChatServerOptions options)
+    {
+        var cancel = context.RequestAborted;
+        var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var work = Task.Run(() => model.Predictor.Answer(input, piece =>
+        {
+            // A closed page stops generation at the next token instead of holding the model.
+            cancel.ThrowIfCancellationRequested();
+            pieces.Writer.TryWrite(piece);
+        }, options.Generation), CancellationToken.None);
+        _ = work.ContinueWith(t => pieces.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+
+        try
+        {
+            bool any = await pieces.Reader.WaitToReadAsync(cancel);
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            context.Response.Headers.CacheControl = "no-store";
+            await context.Response.StartAsync(cancel);
+            if (!any) return;
+            await foreach (var piece in pieces.Reader.ReadAllAsync(cancel))
+            {
+                await context.Response.WriteAsync(piece, cancel);
+                await context.Response.Body.FlushAsync(cancel);
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // The client went away; the worker stops at its next token.
+        }
+        catch (Exception e) when (!context.Response.HasStarted && e is ArgumentException or InvalidDataException or FileNotFoundException)
+        {
+            await Refuse(context, StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (Exception e) when (context.Response.HasStarted)
+        {
+            // The status is already sent: the page shows the reason at the end of the answer.
+            await context.Response.WriteAsync($"\n[error: {e.Message}]", CancellationToken.None);
+        }
+    }
+
+    static Task Refuse(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new { error = message });
+    }
+}
+
+/// <summary>A request the chat endpoint refuses, with the status to answer.</summary>
+internal sealed class ChatRequestException(int status, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+}
