@@ -14,5 +14,6 @@ var commands = new ICommand[]
     new PredictCommand(),
     new ChatCommand(),
     new ServeCommand(),
+    new ExportCommand(),
 };
 return new CommandRunner(commands).Run(args, Console.Out, Console.Error);

@@ -49,9 +49,9 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
     public bool TrainVisionTower { get; set; }
 
     /// <summary>Image tokens each image takes in the prompt: the feature count the tower gives.</summary>
-    public int ImageTokensPerImage => vision_tower.Config.NumPositions - (DropFirst ? 1 : 0);
+    public int ImageTokensPerImage => vision_tower.Config.NumPositions - (DropsFirstToken ? 1 : 0);
 
-    bool DropFirst => Features.DropFirstToken ?? vision_tower.Config.Kind == VisionKind.Clip;
+    public bool DropsFirstToken => Features.DropFirstToken ?? vision_tower.Config.Kind == VisionKind.Clip;
 
     public override Tensor forward(Tensor inputIds) => language_model.forward(inputIds);
 
@@ -61,7 +61,7 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         Tensor features;
         using (TrainVisionTower ? null : no_grad())
-            features = vision_tower.Features(pixels, Features.Layer, DropFirst);
+            features = vision_tower.Features(pixels, Features.Layer, DropsFirstToken);
         return multi_modal_projector.forward(features).MoveToOuterDisposeScope();
     }
 

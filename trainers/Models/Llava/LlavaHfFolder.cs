@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Vlm.Datasets.IO;
+using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models.Modules;
+using Vlm.Trainers.Models.Qwen2;
+using Vlm.Trainers.Models.Vision;
+
+namespace Vlm.Trainers.Models.Llava;
+
+/// <summary>
+/// A <see cref="VlmModel"/> as Hugging Face's <c>LlavaForConditionalGeneration</c> folder:
+/// <c>config.json</c> (<c>model_type</c> llava with <c>text_config</c> and <c>vision_config</c>) and
+/// <c>model.safetensors</c> with the classic keys <c>vision_tower.vision_model.*</c>,
+/// <c>multi_modal_projector.linear_{1,2}.*</c>, <c>language_model.model.*</c> (and
+/// <c>language_model.lm_head.weight</c> when untied). LoRA adapters are merged into the weights they adapt.
+/// </summary>
+internal static class LlavaHfFolder
+{
+    public static void Write(VlmModel model, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var text = model.LanguageModel.Config;
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("LlavaForConditionalGeneration"),
+            ["model_type"] = "llava",
+            ["image_token_index"] = model.ImageTokenId,
+            ["image_seq_length"] = model.ImageTokensPerImage,
+            ["projector_hidden_act"] = "gelu",
+            ["multimodal_projector_bias"] = true,
+            ["vision_feature_layer"] = model.Features.Layer,
+            // "default" drops the first (class) token, "full" keeps every feature.
+            ["vision_feature_select_strategy"] = model.DropsFirstToken ? "default" : "full",
+            ["tie_word_embeddings"] = text.TieWordEmbeddings,
+            ["text_config"] = text.ToJson(),
+            ["vision_config"] = model.VisionTower.Config.ToJson(),
+            ["torch_dtype"] = model.LanguageModel.HeadWeight.dtype == TorchSharp.torch.bfloat16 ? "bfloat16" : "float32",
+        };
+        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+        var adapted = model.named_modules().Select(m => m.module).OfType<LoraLinear>().Where(l => l.HasAdapter).ToList();
+        foreach (var layer in adapted) layer.Merge();
+        try
+        {
+            ModuleWeights.Save(model, Path.Combine(folder, CheckpointFolder.SingleFile), "", name => name,
+                name => !name.Contains(".lora_", StringComparison.Ordinal), new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        finally
+        {
+            foreach (var layer in adapted) layer.Unmerge();
+        }
+    }
+
+    /// <summary>Reads a folder written by <see cref="Write"/> (or by Hugging Face, with a Qwen2 LLM and a CLIP or SigLIP tower).</summary>
+    public static VlmModel Load(string folder)
+    {
+        using var checkpoint = CheckpointFolder.Open(folder);
+        var config = checkpoint.Config;
+        if (config.String("model_type") != "llava")
+            throw new CheckpointFormatException(config.Path, null, $"model_type is '{config.String("model_type")}', not 'llava'");
+        var text = config.Section("text_config") ?? throw new CheckpointFormatException(config.Path, null, "no text_config");
+        var vision = config.Section("vision_config") ?? throw new CheckpointFormatException(config.Path, null, "no vision_config");
+        var features = new VisionFeatureOptions
+        {
+            Layer = config.Int("vision_feature_layer", -2),
+            DropFirstToken = config.String("vision_feature_select_strategy", "default") == "default",
+        };
+        var model = new VlmModel(VisionConfig.From(vision), Qwen2Config.From(text), config.Int("image_token_index"), features);
+        ModuleWeights.Load(model, checkpoint, "", ModuleName);
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Transformers 4.52 and later save under <c>model.*</c> with the head at the top; earlier versions (and <see cref="Write"/>) use the classic keys.</summary>
+    static string? ModuleName(string key) => key switch
+    {
+        _ when key.StartsWith("model.language_model.", StringComparison.Ordinal) => "language_model.model." + key["model.language_model.".Length..],
+        _ when key.StartsWith("model.vision_tower.", StringComparison.Ordinal) => key["model.".Length..],
+        _ when key.StartsWith("model.multi_modal_projector.", StringComparison.Ordinal) => key["model.".Length..],
+        _ when key.StartsWith("lm_head.", StringComparison.Ordinal) => "language_model." + key,
+        _ when key.StartsWith("vision_tower.vision_model.head.", StringComparison.Ordinal) => null,
+        _ => key,
+    };
+}
