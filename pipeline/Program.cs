@@ -15,5 +15,6 @@ var commands = new ICommand[]
     new ChatCommand(),
     new ServeCommand(),
     new ExportCommand(),
+    new BenchCommand(),
 };
 return new CommandRunner(commands).Run(args, Console.Out, Console.Error);

@@ -1,0 +1,54 @@
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Qwen2;
+using Vlm.Trainers.Models.Vision;
+
+namespace Vlm.Pipeline.Bench;
+
+/// <summary>
+/// The training-step benchmark's shapes, shared with the PyTorch peer script (same numbers on its
+/// command line): a Qwen2 LLM of 4 layers, hidden 256, over 600-token sequences whose first 256
+/// positions stand for image features and whose last 344 carry labels.
+/// </summary>
+internal sealed record StepShape
+{
+    public int Layers { get; init; } = 4;
+    public int Hidden { get; init; } = 256;
+    public int Heads { get; init; } = 4;
+    public int KeyValueHeads { get; init; } = 2;
+    public int Intermediate { get; init; } = 1024;
+    public int Vocab { get; init; } = 151936;
+    public int Batch { get; init; } = 4;
+    public int Tokens { get; init; } = 600;
+    public int ImageTokens { get; init; } = 256;
+
+    public int Labelled => Tokens - ImageTokens;
+
+    public Qwen2Config Config => new()
+    {
+        VocabSize = Vocab, HiddenSize = Hidden, IntermediateSize = Intermediate, NumHiddenLayers = Layers,
+        NumAttentionHeads = Heads, NumKeyValueHeads = KeyValueHeads, TieWordEmbeddings = true,
+    };
+
+    /// <summary>A model of these shapes (the tower is minimal and unused: the step feeds token ids only).</summary>
+    public VlmModel Build() => new(new VisionConfig { HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 }, Config, imageTokenId: 0);
+
+    /// <summary>The (m, k, n) of every matrix product of one forward pass, with how many times each runs.</summary>
+    public IEnumerable<(long M, long K, long N, int Count)> Products()
+    {
+        long rows = (long)Batch * Tokens, head = Hidden / Heads;
+        yield return (rows, Hidden, Hidden, Layers); // q
+        yield return (rows, Hidden, KeyValueHeads * head, 2 * Layers); // k, v
+        yield return (rows, Hidden, Hidden, Layers); // o
+        yield return (rows, Hidden, Intermediate, 2 * Layers); // gate, up
+        yield return (rows, Intermediate, Hidden, Layers); // down
+        yield return ((long)Batch * Labelled, Hidden, Vocab, 1); // the head, on labelled rows only
+    }
+
+    /// <summary>Floating-point operations of one training step: forward products and attention, times 3 for the backward pass.</summary>
+    public double StepFlops()
+    {
+        double forward = Products().Sum(p => 2.0 * p.M * p.K * p.N * p.Count);
+        forward += Layers * 2 * (2.0 * Batch * Tokens * Tokens * Hidden); // QK^T and AV, counted in full as MFU conventions do
+        return 3 * forward;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TorchSharp;
+using Vlm.Trainers.Runtime;
+using Vlm.Trainers.Training;
+using static TorchSharp.torch;
+
+namespace Vlm.Pipeline.Bench;
+
+/// <summary>
+/// One training step of <see cref="StepShape"/> (forward, loss on the labelled rows, backward,
+/// AdamW), fp32 on the CPU: tokens/s, model FLOP/s against the same process's bare GEMM rate at
+/// the model's matrix sizes, gradient checkpointing on against off (each in a process of its own,
+/// for its peak memory), and the same step in PyTorch (Debian's python3-torch).
+/// </summary>
+internal static class TrainingStepBench
+{
+    public const string Child = "train-step";
+
+    /// <param name="childArguments">what makes the child build the same <paramref name="shape"/> (--quick)</param>
+    public static IEnumerable<BenchRow> Run(StepShape shape, int steps, string pythonScript, string[] childArguments, Action<string> log)
+    {
+        var off = PeerProcess.Self(["bench", "--child", Child, "--steps", steps.ToString(), .. childArguments]);
+        var on = PeerProcess.Self(["bench", "--child", Child, "--steps", steps.ToString(), "--checkpointing", .. childArguments]);
+        double seconds = off.GetProperty("step_seconds").GetDouble(), gemm = off.GetProperty("gemm_flops").GetDouble();
+        double tokens = (double)shape.Batch * shape.Tokens;
+        double flops = shape.StepFlops() / seconds;
+        log($"train step {seconds:F2} s/step, {tokens / seconds:F0} tokens/s, {flops / 1e9:F1} GFLOP/s model vs {gemm / 1e9:F1} GFLOP/s bare GEMM ({off.GetProperty("threads").GetInt32()} threads)");
+        double onSeconds = on.GetProperty("step_seconds").GetDouble();
+        double peakOff = off.GetProperty("peak_bytes").GetInt64() / 1048576.0, peakOn = on.GetProperty("peak_bytes").GetInt64() / 1048576.0;
+        log($"train step checkpointing: {onSeconds:F2} s/step, peak {peakOn:F0} MB (off: {peakOff:F0} MB)");
+        var rows = new List<BenchRow>
+        {
+            new("training", "model FLOP/s vs bare fp32 GEMM at the model's sizes", "GFLOP/s", flops / 1e9, "torch.mm, same process", gemm / 1e9, 0.5),
+            new("training", "gradient checkpointing: peak RSS on / off", "MB", peakOn, "off", peakOff, null, $"time on / off {onSeconds / seconds:F2}x"),
+        };
+        if (!File.Exists("/usr/bin/python3"))
+        {
+            rows.Add(new("training", "tokens/s vs PyTorch", "tokens/s", tokens / seconds, "(python3 missing)", 0, 1.0));
+            return rows;
+        }
+        try
+        {
+            var peer = PeerProcess.Run("/usr/bin/python3", [pythonScript, .. new[] { shape.Layers, shape.Hidden, shape.Heads, shape.KeyValueHeads, shape.Intermediate, shape.Vocab,
+                shape.Batch, shape.Tokens, shape.ImageTokens, Environment.ProcessorCount, steps }.Select(v => v.ToString())])[0];
+            double peerSeconds = peer.GetProperty("step_seconds").GetDouble();
+            log($"train step PyTorch {peer.GetProperty("torch").GetString()}: {peerSeconds:F2} s/step ({peer.GetProperty("threads").GetInt32()} threads)");
+            rows.Add(new("training", "tokens/s vs PyTorch (python3-torch, CPU)", "tokens/s", tokens / seconds, $"PyTorch {peer.GetProperty("torch").GetString()}", tokens / peerSeconds, 1.0,
+                $"BLAS: {Blas()}"));
+        }
+        catch (InvalidOperationException e)
+        {
+            log($"train step PyTorch peer failed: {e.Message} (apt-get install python3-torch)");
+            rows.Add(new("training", "tokens/s vs PyTorch", "tokens/s", tokens / seconds, "(python3-torch missing)", 0, 1.0));
+        }
+        return rows;
+    }
+
+    static string Blas()
+    {
+        var link = new FileInfo("/usr/lib/x86_64-linux-gnu/libblas.so.3");
+        return link.Exists ? link.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? link.FullName : "unknown";
+    }
+
+    public static void RunChild(StepShape shape, int steps, bool checkpointing, TextWriter output)
+    {
+        AllocatorTuning.Apply();
+        torch.manual_seed(1);
+        using var model = shape.Build();
+        model.train();
+        model.LanguageModel.Model.GradientCheckpointing = checkpointing;
+        using var optimizer = new AdamW([new ParamGroup([.. model.LanguageModel.parameters()], 1e-4, 0)]);
+        using var ids = randint(1000, 100000, [shape.Batch, shape.Tokens]);
+        using var keep = ones_like(ids);
+        using var labels = ids.clone();
+        labels[.., ..shape.ImageTokens] = tensor(-100L);
+        var times = new List<double>();
+        for (int step = 0; step < steps + 1; step++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (var scope = NewDisposeScope())
+            {
+                var (loss, _) = model.Loss(ids, keep, labels, null);
+                loss.backward();
+                optimizer.StepOnce();
+                optimizer.ZeroGrad();
+            }
+            if (step > 0) times.Add(clock.Elapsed.TotalSeconds); // the first step allocates the optimizer state
+        }
+        times.Sort();
+        output.WriteLine(JsonSerializer.Serialize(new
+        {
+            step_seconds = times[times.Count / 2], gemm_flops = GemmRate(shape), peak_bytes = PeakMemory.Bytes(), threads = torch.get_num_threads(),
+        }));
+    }
+
+    /// <summary>Bare matrix products at the model's sizes, weighted as the model runs them: the machine's rate for this work.</summary>
+    static double GemmRate(StepShape shape)
+    {
+        double flops = 0, seconds = 0;
+        using var _ = no_grad();
+        foreach (var (m, k, n, count) in shape.Products())
+        {
+            using var a = randn(m, k);
+            using var b = randn(k, n);
+            using (a.mm(b)) { }
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < 3; i++)
+                using (a.mm(b)) { }
+            double each = clock.Elapsed.TotalSeconds / 3;
+            flops += 2.0 * m * k * n * count;
+            seconds += each * count;
+        }
+        return flops / seconds;
+    }
+}
