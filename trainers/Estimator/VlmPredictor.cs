@@ -91,7 +91,7 @@ internal sealed class VlmPredictor : IDisposable
         }
         catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"the uploaded image ({input.ImageBytes.Length} bytes) cannot be read as PNG or JPEG: {e.GetBaseException().Message}", e);
+            throw new InvalidDataException($"the uploaded image ({input.ImageBytes.Length} bytes) cannot be read: not a PNG, JPEG, GIF, BMP or WebP image, or truncated", e);
         }
         finally
         {
