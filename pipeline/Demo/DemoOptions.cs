@@ -6,11 +6,13 @@ internal sealed record DemoOptions
     public string Output { get; init; } = "vlm-demo";
     public int TrainImages { get; init; } = 600;
     public int TestImages { get; init; } = 120;
-    public int Steps { get; init; } = 1200;
+    public int Steps { get; init; } = 3000;
     public int BatchSize { get; init; } = 16;
     public double LearningRate { get; init; } = 2e-3;
     public int Hidden { get; init; } = 64;
     public int Layers { get; init; } = 2;
+    /// <summary>The tower's layers (a deeper random tower trained slower here: 4 layers reached 0.10 held-out accuracy at 2,000 steps, 2 layers 0.4-0.6 in similar runs).</summary>
+    public int VisionLayers { get; init; } = 2;
     public int Seed { get; init; } = 42;
     /// <summary>The tower's input size and patch size: (32 / 8)^2 = 16 image tokens.</summary>
     public int ImageSize { get; init; } = 32;

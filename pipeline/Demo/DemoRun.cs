@@ -41,14 +41,16 @@ internal static class DemoRun
         var models = new TinyModelOptions
         {
             TextHiddenSize = options.Hidden, TextLayers = options.Layers, TextIntermediateSize = options.Hidden * 2,
-            VisionHiddenSize = options.Hidden, VisionLayers = options.Layers, VisionIntermediateSize = options.Hidden * 2,
+            VisionHiddenSize = options.Hidden, VisionLayers = options.VisionLayers, VisionIntermediateSize = options.Hidden * 2,
             ImageSize = options.ImageSize, PatchSize = options.PatchSize, Seed = options.Seed,
         };
         var (llm, vision) = TinyModelFolders.Write(Path.Combine(root, "models"), models);
         int imageTokens = (models.ImageSize / models.PatchSize) * (models.ImageSize / models.PatchSize);
-        log($"models     tiny random Qwen2 (hidden {options.Hidden}, {options.Layers} layers, Qwen2's 151,936-token vocabulary) and CLIP ({models.ImageSize}px, {imageTokens} features) -> {Path.Combine(root, "models")}");
+        log($"models     tiny random Qwen2 (hidden {options.Hidden}, {options.Layers} layers, Qwen2's 151,936-token vocabulary) and CLIP ({options.VisionLayers} layers, {models.ImageSize}px, {imageTokens} features) -> {Path.Combine(root, "models")}");
 
-        var template = new ChatTemplateOptions { Format = ChatFormat.Qwen2, SystemPrompt = null, ImageTokenCount = imageTokens };
+        // The first question and answer of each LLaVA record only, as the original trains LLaVA data: the
+        // LM head over Qwen2's 151,936 tokens is most of a step's cost, so fewer labelled tokens mean more steps.
+        var template = new ChatTemplateOptions { Format = ChatFormat.Qwen2, SystemPrompt = null, ImageTokenCount = imageTokens, FirstTurnOnly = true };
         var tokenizer = QwenTokenizer.Load(llm);
         var etl = new EtlRunner(tokenizer, new EtlOptions
         {
