@@ -17,19 +17,27 @@ internal static class EtlBench
 {
     public const string Child = "etl";
 
-    public static IEnumerable<BenchRow> Run(int small, int large, Action<string> log)
+    public static IEnumerable<BenchRow> Run(int small, int large, int repeats, Action<string> log)
     {
-        var a = PeerProcess.Self("bench", "--child", Child, "--records", small.ToString());
-        var b = PeerProcess.Self("bench", "--child", Child, "--records", large.ToString());
-        double rateA = a.GetProperty("records").GetDouble() / a.GetProperty("seconds").GetDouble(), rateB = b.GetProperty("records").GetDouble() / b.GetProperty("seconds").GetDouble();
-        long peakA = a.GetProperty("peak_bytes").GetInt64(), peakB = b.GetProperty("peak_bytes").GetInt64();
-        log($"etl        {small:N0} records: {rateA:F0}/s, peak {peakA / 1048576.0:F0} MB; {large:N0}: {rateB:F0}/s, peak {peakB / 1048576.0:F0} MB");
+        var (rateA, peakA) = Measure(small, repeats);
+        var (rateB, peakB) = Measure(large, repeats);
+        log($"etl        {small:N0} records: {rateA:F0}/s, peak {peakA / 1048576.0:F0} MB; {large:N0}: {rateB:F0}/s, peak {peakB / 1048576.0:F0} MB (medians of {repeats} runs)");
         return
         [
             new BenchRow("etl", $"samples/s at {Count(large)} vs at {Count(small)} records", "samples/s", rateB, $"{Count(small)} records", rateA, null),
             // Met when the larger run's peak is within 10% of the smaller one's: ratio = peak(small) / peak(large) >= 1 / 1.1.
-            new BenchRow("etl", $"peak RSS at {Count(small)} / at {Count(large)} records", "MB", peakA / 1048576.0, $"{Count(large)} records", peakB / 1048576.0, 1 / 1.1),
+            new BenchRow("etl", $"peak RSS at {Count(small)} / at {Count(large)} records", "MB", peakA / 1048576.0, $"{Count(large)} records", peakB / 1048576.0, 1 / 1.1,
+                $"medians of {repeats} runs each"),
         ];
+    }
+
+    /// <summary>Medians over runs: one run's peak moves by 10% or more with when the collector happens to run.</summary>
+    static (double Rate, long Peak) Measure(int records, int repeats)
+    {
+        var runs = Enumerable.Range(0, repeats).Select(_ => PeerProcess.Self("bench", "--child", Child, "--records", records.ToString())).ToList();
+        var rates = runs.Select(r => r.GetProperty("records").GetDouble() / r.GetProperty("seconds").GetDouble()).Order().ToList();
+        var peaks = runs.Select(r => r.GetProperty("peak_bytes").GetInt64()).Order().ToList();
+        return (rates[repeats / 2], peaks[repeats / 2]);
     }
 
     /// <summary>The child's work: writes the inputs into a temporary folder, runs the ETL, prints one JSON line.</summary>
