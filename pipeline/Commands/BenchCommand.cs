@@ -25,6 +25,7 @@ internal sealed class BenchCommand : ICommand
         new("records", "internal: records for the etl child"),
         new("steps", "internal: steps for the train-step child"),
         new("checkpointing", "internal: gradient checkpointing for the train-step child", IsFlag: true),
+        new("glibc_defaults", "internal: the train-step child leaves glibc's allocator untuned", IsFlag: true),
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -39,7 +40,7 @@ internal sealed class BenchCommand : ICommand
                 EtlBench.RunChild(args.Int("records", 1000), output);
                 return ExitCodes.Ok;
             case TrainingStepBench.Child:
-                TrainingStepBench.RunChild(shape, args.Int("steps", 3), args.Flag("checkpointing"), output);
+                TrainingStepBench.RunChild(shape, args.Int("steps", 3), args.Flag("checkpointing"), args.Flag("glibc_defaults"), output);
                 return ExitCodes.Ok;
             default:
                 throw new UsageException($"--child {args.Value("child")} is not a measurement");

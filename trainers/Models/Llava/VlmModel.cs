@@ -98,8 +98,24 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
         long count = rows.shape[0];
         if (count == 0) throw new ArgumentException("the batch has no labelled token to train on");
         var selected = hidden[.., ..^1].reshape(-1, hidden.shape[2]).index_select(0, rows);
-        var logits = language_model.Head(selected).to(float32);
-        var loss = nn.functional.cross_entropy(logits, targets.index_select(0, rows));
-        return (loss.MoveToOuterDisposeScope(), count);
+        var labelled = targets.index_select(0, rows);
+        if (!language_model.Model.GradientCheckpointing || !is_grad_enabled())
+            return (nn.functional.cross_entropy(language_model.Head(selected).to(float32), labelled).MoveToOuterDisposeScope(), count);
+
+        // With checkpointing, the logits ([rows, vocabulary] in fp32: 0.8 GB for 1,376 rows of Qwen's
+        // 151,936 tokens, and as much again for their gradient) are made a chunk at a time and made
+        // again in the backward pass, so only one chunk's exist at once.
+        var sums = new List<Tensor>();
+        for (long start = 0; start < count; start += LossChunkRows)
+        {
+            long end = Math.Min(count, start + LossChunkRows);
+            sums.Add(Checkpoint.Run((x, c) => nn.functional.cross_entropy(language_model.Head(x).to(float32), c[0], reduction: nn.Reduction.Sum),
+                selected.narrow(0, start, end - start), labelled.narrow(0, start, end - start)));
+        }
+        using var rowsScalar = ((double)count).ToScalar();
+        return (stack(sums).sum().div(rowsScalar).MoveToOuterDisposeScope(), count);
     }
+
+    /// <summary>Labelled rows per chunk of the loss under gradient checkpointing (256 rows of a 151,936-token vocabulary: 155 MB of logits).</summary>
+    internal long LossChunkRows { get; set; } = 256;
 }

@@ -27,7 +27,8 @@ internal sealed class Checkpoint : autograd.SingleTensorFunction<Checkpoint>
         var constants = vars.Skip(2).Cast<Tensor>().ToArray();
         ctx.save_for_backward([input, .. constants]);
         ctx.save_data("block", block);
-        ctx.save_data("rng", random.get_rng_state().DetachFromDisposeScope());
+        // As bytes: TorchSharp warns (on stdout) about tensors kept outside save_for_backward.
+        using (var state = random.get_rng_state()) ctx.save_data("rng", state.data<byte>().ToArray());
         using var _ = no_grad();
         return block(input, constants);
     }
@@ -36,7 +37,7 @@ internal sealed class Checkpoint : autograd.SingleTensorFunction<Checkpoint>
     {
         var saved = ctx.get_saved_variables();
         var block = (Func<Tensor, Tensor[], Tensor>)ctx.get_data("block");
-        using var rng = (Tensor)ctx.get_data("rng");
+        using var rng = tensor((byte[])ctx.get_data("rng"));
         using var current = random.get_rng_state();
         random.set_rng_state(rng);
         try
