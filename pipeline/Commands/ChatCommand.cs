@@ -16,17 +16,15 @@ internal sealed class ChatCommand(TextReader input) : ICommand
 
     public IReadOnlyList<CommandOption> Options { get; } =
     [
-        new("weights", "a trained model folder ({output_dir}/model of vlm train, or the .vlm folder next to a model.zip)", Required: true),
+        ModelArguments.Weights,
         new("image", "image for the first conversation (or attach one later with /image <path>)"),
         .. GenerationArguments.Options,
     ];
 
     public int Run(CommandLine args, TextWriter output)
     {
-        string weights = args.Required("weights");
-        if (!Directory.Exists(weights)) throw new UsageException($"{weights}: no such model folder");
-        string? image = args.Value("image");
-        if (image is not null && !File.Exists(image)) throw new UsageException($"{image}: no such image file");
+        string weights = ModelArguments.WeightsFolder(args);
+        string? image = ModelArguments.ImageFile(args);
         var generation = GenerationArguments.Parse(args);
         using var model = new MLContext().Vlm().LoadFolder(weights);
         new ChatSession(model.Predictor, generation) { Image = image is null ? "" : Path.GetFullPath(image) }.Run(input, output);

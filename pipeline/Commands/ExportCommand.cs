@@ -13,15 +13,14 @@ internal sealed class ExportCommand : ICommand
 
     public IReadOnlyList<CommandOption> Options { get; } =
     [
-        new("weights", "a trained model folder ({output_dir}/model of vlm train, or the .vlm folder next to a model.zip)", Required: true),
+        ModelArguments.Weights,
         new("out", "the folder to write (replaced when it exists)", Required: true),
         new("format", "llava-hf: LlavaForConditionalGeneration weights and config, tokenizer, processor and chat template", Default: "llava-hf"),
     ];
 
     public int Run(CommandLine args, TextWriter output)
     {
-        string weights = args.Required("weights"), target = args.Required("out");
-        if (!Directory.Exists(weights)) throw new UsageException($"{weights}: no such model folder");
+        string weights = ModelArguments.WeightsFolder(args), target = args.Required("out");
         string format = args.Value("format") ?? "llava-hf";
         if (format != "llava-hf") throw new UsageException($"--format {format} is not supported; the one format is llava-hf");
         if (Path.GetFullPath(target).TrimEnd('/') == Path.GetFullPath(weights).TrimEnd('/')) throw new UsageException("--out must not be the model folder itself");

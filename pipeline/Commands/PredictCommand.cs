@@ -13,7 +13,7 @@ internal sealed class PredictCommand : ICommand
 
     public IReadOnlyList<CommandOption> Options { get; } =
     [
-        new("weights", "a trained model folder ({output_dir}/model of vlm train, or the .vlm folder next to a model.zip)", Required: true),
+        ModelArguments.Weights,
         new("image", "image file (PNG, JPEG, ...); leave out for a text-only question"),
         new("prompt", "the question", Required: true),
         .. GenerationArguments.Options,
@@ -21,10 +21,8 @@ internal sealed class PredictCommand : ICommand
 
     public int Run(CommandLine args, TextWriter output)
     {
-        string weights = args.Required("weights");
-        if (!Directory.Exists(weights)) throw new UsageException($"{weights}: no such model folder");
-        string? image = args.Value("image");
-        if (image is not null && !File.Exists(image)) throw new UsageException($"{image}: no such image file");
+        string weights = ModelArguments.WeightsFolder(args);
+        string? image = ModelArguments.ImageFile(args);
         var generation = GenerationArguments.Parse(args);
         using var model = new MLContext().Vlm().LoadFolder(weights);
         model.Predictor.Answer(new VlmInput { Image = image ?? "", Prompt = args.Required("prompt") }, output.Write, generation);

@@ -16,7 +16,7 @@ internal sealed class ServeCommand : ICommand
 
     public IReadOnlyList<CommandOption> Options { get; } =
     [
-        new("weights", "a trained model folder ({output_dir}/model of vlm train, or the .vlm folder next to a model.zip)", Required: true),
+        ModelArguments.Weights,
         new("host", "address to listen on; anything but loopback exposes the page (it has no login) to the network", Default: Defaults.Host),
         new("port", "port to listen on; 0 picks a free one", Default: Defaults.Port.ToString()),
         new("max_upload_mb", "largest image accepted, in MB", Default: (Defaults.MaxUploadBytes / (1024 * 1024)).ToString()),
@@ -25,8 +25,7 @@ internal sealed class ServeCommand : ICommand
 
     public int Run(CommandLine args, TextWriter output)
     {
-        string weights = args.Required("weights");
-        if (!Directory.Exists(weights)) throw new UsageException($"{weights}: no such model folder");
+        string weights = ModelArguments.WeightsFolder(args);
         int port = args.Int("port", Defaults.Port);
         if (port is < 0 or > 65535) throw new UsageException("--port must be between 0 and 65535");
         double uploadMb = args.Double("max_upload_mb", Defaults.MaxUploadBytes / (1024.0 * 1024));

@@ -75,29 +75,9 @@ internal sealed class VlmPredictor : IDisposable
         return new ConversationRecord("prompt", hasImage ? "image" : null, turns);
     }
 
-    float[] ImagePixels(VlmInput input)
-    {
-        if (!string.IsNullOrEmpty(input.Image))
-        {
-            if (!File.Exists(input.Image)) throw new FileNotFoundException($"{input.Image}: no such image file", input.Image);
-            return _images.Pixels([input.Image]);
-        }
-        // ImageAnalytics decodes from files, so encoded bytes go through a temporary one.
-        string path = Path.Combine(Path.GetTempPath(), $"vlm-image-{Guid.NewGuid():N}");
-        try
-        {
-            File.WriteAllBytes(path, input.ImageBytes);
-            return _images.Pixels([path]);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"the uploaded image ({input.ImageBytes.Length} bytes) cannot be read: not a PNG, JPEG, GIF, BMP or WebP image, or truncated", e);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    float[] ImagePixels(VlmInput input) => string.IsNullOrEmpty(input.Image)
+        ? _images.Pixels(input.ImageBytes, $"the uploaded image ({input.ImageBytes.Length} bytes)")
+        : _images.Pixels([input.Image]);
 
     public void Dispose() => Model.Dispose();
 

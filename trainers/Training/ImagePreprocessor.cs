@@ -55,10 +55,29 @@ internal sealed class ImagePreprocessor
         return result;
     }
 
+    /// <summary>One encoded image (PNG, JPEG, ...) held in memory, as [1, 3, Size, Size] values; <paramref name="name"/> goes into errors.</summary>
+    public float[] Pixels(byte[] encoded, string name)
+    {
+        // SKBitmap.Decode(byte[]) throws ArgumentNullException when no codec recognises the bytes; asking for the codec first says so plainly.
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data) ?? throw Unreadable(name);
+        using var source = SKBitmap.Decode(codec) ?? throw Unreadable(name);
+        var result = new float[3 * Size * Size];
+        Write(source, result);
+        return result;
+    }
+
     void Write(string path, Span<float> target)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such image file", path);
-        using var source = SKBitmap.Decode(path) ?? throw new InvalidDataException($"{path}: the image cannot be read (not a PNG, JPEG, GIF, BMP or WebP, or truncated)");
+        using var source = SKBitmap.Decode(path) ?? throw Unreadable(path);
+        Write(source, target);
+    }
+
+    static InvalidDataException Unreadable(string name) => new($"{name}: the image cannot be read (not a PNG, JPEG, GIF, BMP or WebP, or truncated)");
+
+    void Write(SKBitmap source, Span<float> target)
+    {
         using var resized = new SKBitmap(new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Premul));
         using (var canvas = new SKCanvas(resized))
         using (var paint = new SKPaint { FilterQuality = SKFilterQuality.High, IsAntialias = false })

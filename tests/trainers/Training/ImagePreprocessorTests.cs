@@ -61,6 +61,16 @@ public class ImagePreprocessorTests : IDisposable
     }
 
     [Fact]
+    public void Encoded_bytes_give_the_same_values_as_their_file_and_bad_bytes_are_named()
+    {
+        var clip = ImagePreprocessor.For(new VisionConfig { ImageSize = 16, PatchSize = 8 }, null);
+        string file = Stripes();
+        Assert.Equal(clip.Pixels([file]), clip.Pixels(File.ReadAllBytes(file), "upload"));
+        var e = Assert.Throws<InvalidDataException>(() => clip.Pixels("not a picture"u8.ToArray(), "the upload"));
+        Assert.Contains("the upload: the image cannot be read", e.Message);
+    }
+
+    [Fact]
     public void A_file_that_is_not_an_image_is_named_in_the_error()
     {
         string notes = _root.File("notes.png");
