@@ -73,7 +73,7 @@ internal static class TrainingStepBench
         torch.manual_seed(1);
         using var model = shape.Build();
         model.train();
-        model.LanguageModel.Model.GradientCheckpointing = checkpointing;
+        model.LanguageModel.GradientCheckpointing = checkpointing;
         using var optimizer = new AdamW([new ParamGroup([.. model.LanguageModel.parameters()], 1e-4, 0)]);
         using var ids = randint(1000, 100000, [shape.Batch, shape.Tokens]);
         using var keep = ones_like(ids);

@@ -4,12 +4,12 @@ using Vlm.Trainers.Models.Vision;
 
 namespace Vlm.Pipeline.Commands;
 
-/// <summary><c>vlm init-tiny</c>: tiny random Qwen2 and CLIP/SigLIP folders in Hugging Face format, for experiments.</summary>
+/// <summary><c>vlm init-tiny</c>: tiny random Qwen2 or Qwen-7B-architecture and CLIP/SigLIP folders in Hugging Face format, for experiments.</summary>
 internal sealed class InitTinyCommand : ICommand
 {
     public string Name => "init-tiny";
-    public string Summary => "write tiny random Qwen2 + CLIP/SigLIP model folders in Hugging Face format";
-    public string Example => "vlm init-tiny --out ./tiny --hidden 64 --layers 2 --vision siglip";
+    public string Summary => "write tiny random Qwen2 (or Qwen-7B architecture) + CLIP/SigLIP model folders in Hugging Face format";
+    public string Example => "vlm init-tiny --out ./tiny --hidden 64 --layers 2 --vision siglip   (the original's LLM architecture: --llm qwen)";
 
     static readonly TinyModelOptions Defaults = new();
 
@@ -18,6 +18,7 @@ internal sealed class InitTinyCommand : ICommand
         new("out", "folder to write llm/ and vision/ into", Required: true),
         new("hidden", "hidden size of both models", Default: Defaults.TextHiddenSize.ToString()),
         new("layers", "layers of both models", Default: Defaults.TextLayers.ToString()),
+        new("llm", "qwen2 (Qwen2ForCausalLM, tokenizer.json) or qwen (the original Qwen-7B's QWenLMHeadModel, qwen.tiktoken)", Default: Defaults.TextModelType),
         new("vision", "clip or siglip", Default: "clip"),
         new("image_size", "tower input size", Default: Defaults.ImageSize.ToString()),
         new("patch_size", "tower patch size", Default: Defaults.PatchSize.ToString()),
@@ -37,13 +38,15 @@ internal sealed class InitTinyCommand : ICommand
             "siglip" => VisionKind.Siglip,
             var other => throw new UsageException($"--vision must be clip or siglip, not '{other}'"),
         };
+        string type = args.Value("llm") ?? Defaults.TextModelType;
+        if (type is not ("qwen2" or "qwen")) throw new UsageException($"--llm must be qwen2 or qwen, not '{type}'");
         var (llm, vision) = TinyModelFolders.Write(args.Required("out"), new TinyModelOptions
         {
-            TextHiddenSize = hidden, TextLayers = layers, TextIntermediateSize = hidden * 2, Vision = kind, VisionHiddenSize = hidden, VisionLayers = layers,
+            TextModelType = type, TextHiddenSize = hidden, TextLayers = layers, TextIntermediateSize = hidden * 2, Vision = kind, VisionHiddenSize = hidden, VisionLayers = layers,
             VisionIntermediateSize = hidden * 2, ImageSize = image, PatchSize = patch, Seed = args.Int("seed", 0),
         });
         int features = (image / patch) * (image / patch);
-        output.WriteLine($"llm     {llm} (Qwen2, hidden {hidden}, {layers} layers, vocabulary 151936, tokenizer included)");
+        output.WriteLine($"llm     {llm} ({(type == "qwen" ? "Qwen-7B architecture" : "Qwen2")}, hidden {hidden}, {layers} layers, vocabulary 151936, tokenizer included)");
         output.WriteLine($"vision  {vision} ({kind}, {image}px, patch {patch}: {features} image tokens per image; tokenize with --image_tokens {features})");
         return ExitCodes.Ok;
     }

@@ -4,7 +4,9 @@ using TorchSharp;
 using Vlm.Datasets.IO;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Qwen;
 using Vlm.Trainers.Models.Qwen2;
+using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 
 namespace Vlm.Trainers.Models;
@@ -12,10 +14,14 @@ namespace Vlm.Trainers.Models;
 /// <summary>The sizes of a tiny random model pair (small enough to train on a CPU in minutes).</summary>
 internal sealed record TinyModelOptions
 {
+    /// <summary><c>qwen2</c> (Hugging Face's Qwen2ForCausalLM, tied embeddings) or <c>qwen</c> (the original Qwen-7B architecture, untied head, <c>qwen.tiktoken</c>).</summary>
+    public string TextModelType { get; init; } = "qwen2";
     public int TextHiddenSize { get; init; } = 64;
     public int TextLayers { get; init; } = 2;
     public int TextHeads { get; init; } = 4;
+    /// <summary>Key/value heads of Qwen2's grouped-query attention (Qwen-7B has one per head).</summary>
     public int TextKeyValueHeads { get; init; } = 2;
+    /// <summary>The MLP width (Qwen-7B's config records twice this as its <c>intermediate_size</c>).</summary>
     public int TextIntermediateSize { get; init; } = 128;
     public VisionKind Vision { get; init; } = VisionKind.Clip;
     public int VisionHiddenSize { get; init; } = 64;
@@ -30,24 +36,21 @@ internal sealed record TinyModelOptions
 }
 
 /// <summary>
-/// Writes a tiny random Qwen2 LLM folder (with the built-in Qwen2 tokenizer and Qwen2's real
-/// 151,936-entry vocabulary, tied embeddings) and a tiny CLIP or SigLIP vision folder, in Hugging
+/// Writes a tiny random LLM folder (Qwen2 with the built-in tokenizer and tied embeddings, or the
+/// original Qwen-7B architecture with the same ranks as <c>qwen.tiktoken</c>; both with the real
+/// 151,936-entry vocabulary) and a tiny CLIP or SigLIP vision folder, in Hugging
 /// Face's formats, initialised as Hugging Face initialises them (normal, std 0.02; biases 0).
 /// They load like real checkpoints: the demo, <c>vlm init-tiny</c> and the tests use them.
 /// </summary>
 internal static class TinyModelFolders
 {
     public const string LlmFolder = "llm", VisionFolder = "vision";
+    const int VocabularySize = 151936;
 
     /// <summary>Writes <c>{folder}/llm</c> and <c>{folder}/vision</c>; returns their paths.</summary>
     public static (string Llm, string Vision) Write(string folder, TinyModelOptions options)
     {
         string llm = Path.Combine(folder, LlmFolder), vision = Path.Combine(folder, VisionFolder);
-        var text = new Qwen2Config
-        {
-            VocabSize = 151936, HiddenSize = options.TextHiddenSize, IntermediateSize = options.TextIntermediateSize, NumHiddenLayers = options.TextLayers,
-            NumAttentionHeads = options.TextHeads, NumKeyValueHeads = options.TextKeyValueHeads, RopeTheta = 1_000_000, TieWordEmbeddings = true,
-        };
         var tower = new VisionConfig
         {
             Kind = options.Vision, HiddenSize = options.VisionHiddenSize, IntermediateSize = options.VisionIntermediateSize, NumHiddenLayers = options.VisionLayers,
@@ -56,15 +59,33 @@ internal static class TinyModelFolders
             LayerNormEps = options.Vision == VisionKind.Clip ? 1e-5 : 1e-6,
         };
         torch.manual_seed(options.Seed);
-        using var model = new VlmModel(tower, text, imageTokenId: 0);
+        using var model = new VlmModel(tower, LanguageModel(options), imageTokenId: 0);
         Initialise(model, options.InitializerRange);
-        VlmCheckpoints.WriteFolder(model.LanguageModel, "", text.ToJson(), llm);
-        foreach (var file in new[] { TokenizerFolder.TokenizerJson, TokenizerFolder.TokenizerConfigJson })
-            File.Copy(Path.Combine(BuiltInTokenizer.Folder, file), Path.Combine(llm, file), overwrite: true);
+        VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), llm);
+        if (model.LanguageModel is QwenLMHeadModel)
+            TiktokenExport.FromTokenizerJson(BuiltInTokenizer.Folder, llm);
+        else
+            foreach (var file in new[] { TokenizerFolder.TokenizerJson, TokenizerFolder.TokenizerConfigJson })
+                File.Copy(Path.Combine(BuiltInTokenizer.Folder, file), Path.Combine(llm, file), overwrite: true);
         VlmCheckpoints.WriteVisionFolder(model, vision);
         AtomicFile.WriteAllText(Path.Combine(vision, "preprocessor_config.json"), Preprocessor(tower).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return (llm, vision);
     }
+
+    static CausalLanguageModel LanguageModel(TinyModelOptions options) => options.TextModelType switch
+    {
+        QwenConfig.ModelType => new QwenLMHeadModel(new QwenConfig
+        {
+            VocabSize = VocabularySize, HiddenSize = options.TextHiddenSize, IntermediateSize = 2 * options.TextIntermediateSize,
+            NumHiddenLayers = options.TextLayers, NumAttentionHeads = options.TextHeads, KvChannels = options.TextHiddenSize / options.TextHeads,
+        }),
+        "qwen2" => new Qwen2ForCausalLM(new Qwen2Config
+        {
+            VocabSize = VocabularySize, HiddenSize = options.TextHiddenSize, IntermediateSize = options.TextIntermediateSize, NumHiddenLayers = options.TextLayers,
+            NumAttentionHeads = options.TextHeads, NumKeyValueHeads = options.TextKeyValueHeads, RopeTheta = 1_000_000, TieWordEmbeddings = true,
+        }),
+        _ => throw new ArgumentException($"LLM type '{options.TextModelType}' is not one of qwen2, qwen"),
+    };
 
     static void Initialise(torch.nn.Module model, double std)
     {

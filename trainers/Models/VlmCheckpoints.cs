@@ -4,7 +4,7 @@ using TorchSharp;
 using Vlm.Datasets.IO;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
-using Vlm.Trainers.Models.Qwen2;
+using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 
 namespace Vlm.Trainers.Models;
@@ -15,7 +15,8 @@ internal static class VlmCheckpoints
     public const string ProjectorFile = "projector.safetensors";
 
     /// <summary>
-    /// The LLM from a Qwen2 folder (<c>model.*</c>, <c>lm_head.*</c>) and the tower from a CLIP or
+    /// The LLM from a Qwen2 folder (<c>model.*</c>, <c>lm_head.*</c>) or a Qwen-7B folder
+    /// (<c>transformer.*</c>, <c>lm_head.*</c>; its saved rotary buffers skipped) and the tower from a CLIP or
     /// SigLIP folder (its <c>vision_model.*</c>; a full checkpoint's text tower and SigLIP's pooling
     /// head are skipped, not loaded). The projector starts from its initialisation.
     /// </summary>
@@ -23,11 +24,11 @@ internal static class VlmCheckpoints
     {
         using var llm = CheckpointFolder.Open(llmFolder);
         using var vision = CheckpointFolder.Open(visionFolder);
-        var model = new VlmModel(VisionConfig.From(vision.Config), Qwen2Config.From(llm.Config), imageTokenId, features);
-        if (imageTokenId >= model.LanguageModel.Config.VocabSize)
-            throw new ArgumentException($"the image token id {imageTokenId} is outside the LLM's vocabulary ({model.LanguageModel.Config.VocabSize}); does the tokenizer belong to this model?");
+        var model = new VlmModel(VisionConfig.From(vision.Config), CausalLanguageModel.Create(llm.Config), imageTokenId, features);
+        if (imageTokenId >= model.LanguageModel.VocabSize)
+            throw new ArgumentException($"the image token id {imageTokenId} is outside the LLM's vocabulary ({model.LanguageModel.VocabSize}); does the tokenizer belong to this model?");
         static bool Adapter(string name) => name.Contains(".lora_", StringComparison.Ordinal);
-        ModuleWeights.Load(model, llm, "language_model.", key => "language_model." + key, Adapter);
+        ModuleWeights.Load(model, llm, "language_model.", key => CausalLanguageModel.IsBuffer(key) ? null : "language_model." + key, Adapter);
         ModuleWeights.Load(model, vision, "vision_tower.",
             key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? "vision_tower." + key : null);
         return model;

@@ -57,7 +57,7 @@ internal static class TrainingCheckpoints
         if (train == TrainableParts.ProjectorAndLora)
             LoraAdapter.Save(model.LanguageModel, folder, lora ?? throw new ArgumentNullException(nameof(lora), "a LoRA-trained model needs its LoRA settings"), baseModel);
         if (train == TrainableParts.Full)
-            VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.Config.ToJson(), Path.Combine(folder, LlmFolder));
+            VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), Path.Combine(folder, LlmFolder));
         if (visionTower) VlmCheckpoints.WriteVisionFolder(model, Path.Combine(folder, VisionFolder));
     }
 

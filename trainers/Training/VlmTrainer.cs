@@ -163,7 +163,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
         if (options.TrainVisionTower) trainable.AddRange(model.VisionTower.named_parameters().Select(p => ("vision_tower." + p.name, p.parameter)));
         foreach (var (_, p) in trainable) p.requires_grad = true;
         model.TrainVisionTower = options.TrainVisionTower;
-        model.LanguageModel.Model.GradientCheckpointing = options.GradientCheckpointing;
+        model.LanguageModel.GradientCheckpointing = options.GradientCheckpointing;
 
         static bool NoDecay(string name, TorchSharp.Modules.Parameter p) => p.dim() < 2 || name.Contains("norm", StringComparison.Ordinal);
         var projector = trainable.Where(t => t.Name.StartsWith("multi_modal_projector.", StringComparison.Ordinal)).ToList();

@@ -30,7 +30,7 @@ public class VlmModelTests
         var pixels = randn(1, 3, 16, 16);
         using var _ = no_grad();
         var embedded = model.Embed(ids, pixels);
-        var text = model.LanguageModel.Model.EmbedTokens.forward(ids);
+        var text = model.LanguageModel.EmbedTokens.forward(ids);
         var features = model.ImageFeatures(pixels);
         Assert.True(embedded[0, 2..6].allclose(features[0]));
         Assert.True(embedded[0, ..2].allclose(text[0, ..2]));
@@ -140,7 +140,7 @@ public class VlmModelTests
         {
             using var model = TinyModels.Vlm(seed: 5);
             model.train();
-            model.LanguageModel.Model.GradientCheckpointing = checkpointing;
+            model.LanguageModel.GradientCheckpointing = checkpointing;
             model.LossChunkRows = 3; // several chunks of the loss, the last one short
             var ids = Ids(WithImage(2, 4));
             var labels = ids.clone();

@@ -23,11 +23,11 @@ internal static class AnswerGenerator
         var results = Enumerable.Range(0, (int)batch).Select(_ => new List<long>()).ToArray();
         var done = new bool[batch];
         var stops = options.StopTokenIds.ToHashSet();
-        using var cache = options.DisableCache ? null : new KvCache(model.LanguageModel.Config.NumHiddenLayers);
+        using var cache = options.DisableCache ? null : new KvCache(model.LanguageModel.NumHiddenLayers);
 
         var sequence = inputIds;
         var embeddings = model.Embed(inputIds, pixels); // image features go in once, here
-        var hidden = model.LanguageModel.Model.Forward(embeddings, keep, cache);
+        var hidden = model.LanguageModel.Forward(embeddings, keep, cache);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             using var stepScope = NewDisposeScope();
@@ -50,12 +50,12 @@ internal static class AnswerGenerator
             keep = cat([keep, ones_like(column)], 1).MoveToOuterDisposeScope();
             if (cache is null)
             {
-                embeddings = cat([embeddings, model.LanguageModel.Model.EmbedTokens.forward(column)], 1).MoveToOuterDisposeScope();
-                hidden = model.LanguageModel.Model.Forward(embeddings, keep, null).MoveToOuterDisposeScope();
+                embeddings = cat([embeddings, model.LanguageModel.EmbedTokens.forward(column)], 1).MoveToOuterDisposeScope();
+                hidden = model.LanguageModel.Forward(embeddings, keep, null).MoveToOuterDisposeScope();
             }
             else
             {
-                hidden = model.LanguageModel.Model.Forward(model.LanguageModel.Model.EmbedTokens.forward(column), keep, cache).MoveToOuterDisposeScope();
+                hidden = model.LanguageModel.Forward(model.LanguageModel.EmbedTokens.forward(column), keep, cache).MoveToOuterDisposeScope();
             }
         }
         return [.. results.Select(r => r.ToArray())];

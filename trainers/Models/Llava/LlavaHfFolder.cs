@@ -19,8 +19,9 @@ internal static class LlavaHfFolder
 {
     public static void Write(VlmModel model, string folder)
     {
+        if (model.LanguageModel is not Qwen2ForCausalLM { Config: var text })
+            throw new NotSupportedException("the LLaVA layout of Hugging Face transformers takes a Qwen2-family LLM; the original Qwen-7B architecture is not one of its built-in models (it loads only with trust_remote_code)");
         Directory.CreateDirectory(folder);
-        var text = model.LanguageModel.Config;
         var config = new JsonObject
         {
             ["architectures"] = new JsonArray("LlavaForConditionalGeneration"),

@@ -1,6 +1,7 @@
 using TorchSharp;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Qwen2;
+using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ internal sealed record VisionFeatureOptions
 }
 
 /// <summary>
-/// The LLaVA-style model: vision tower -> projector -> features spliced into the Qwen2 LLM's input
+/// The LLaVA-style model: vision tower -> projector -> features spliced into the LLM's input (Qwen2 or Qwen-7B)
 /// embeddings at the image-token positions. Module names are Hugging Face's
 /// <c>LlavaForConditionalGeneration</c> layout (<c>vision_tower.*</c>, <c>multi_modal_projector.*</c>,
 /// <c>language_model.*</c>), so the state dict saves and loads by plain name match.
@@ -27,13 +28,16 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
     // Checkpoint names, fenced.
     readonly VisionTower vision_tower;
     readonly Projector multi_modal_projector;
-    readonly Qwen2ForCausalLM language_model;
+    readonly CausalLanguageModel language_model;
 
-    public VlmModel(VisionConfig vision, Qwen2Config text, long imageTokenId, VisionFeatureOptions? features = null) : base(nameof(VlmModel))
+    public VlmModel(VisionConfig vision, Qwen2Config text, long imageTokenId, VisionFeatureOptions? features = null)
+        : this(vision, new Qwen2ForCausalLM(text), imageTokenId, features) { }
+
+    public VlmModel(VisionConfig vision, CausalLanguageModel languageModel, long imageTokenId, VisionFeatureOptions? features = null) : base(nameof(VlmModel))
     {
         vision_tower = new VisionTower(vision);
-        multi_modal_projector = new Projector(vision.HiddenSize, text.HiddenSize);
-        language_model = new Qwen2ForCausalLM(text);
+        multi_modal_projector = new Projector(vision.HiddenSize, languageModel.HiddenSize);
+        language_model = languageModel;
         ImageTokenId = imageTokenId;
         Features = features ?? new VisionFeatureOptions();
         RegisterComponents();
@@ -41,7 +45,7 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
 
     public VisionTower VisionTower => vision_tower;
     public Projector Projector => multi_modal_projector;
-    public Qwen2ForCausalLM LanguageModel => language_model;
+    public CausalLanguageModel LanguageModel => language_model;
     public long ImageTokenId { get; }
     public VisionFeatureOptions Features { get; }
 
@@ -69,7 +73,7 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
     public Tensor Embed(Tensor inputIds, Tensor? pixels)
     {
         using var scope = NewDisposeScope();
-        var embeddings = language_model.Model.EmbedTokens.forward(inputIds);
+        var embeddings = language_model.EmbedTokens.forward(inputIds);
         var features = pixels is null ? null : ImageFeatures(pixels);
         return ImageFeatureInjection.Inject(embeddings, inputIds, features, ImageTokenId).MoveToOuterDisposeScope();
     }
@@ -78,7 +82,7 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
     public Tensor Hidden(Tensor inputIds, Tensor keep, Tensor? pixels, KvCache? cache = null)
     {
         using var scope = NewDisposeScope();
-        return language_model.Model.Forward(Embed(inputIds, pixels), keep, cache).MoveToOuterDisposeScope();
+        return language_model.Forward(Embed(inputIds, pixels), keep, cache).MoveToOuterDisposeScope();
     }
 
     /// <summary>Logits [B, T, V] at every position (for checks; training uses <see cref="Loss"/>).</summary>
@@ -99,7 +103,7 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
         if (count == 0) throw new ArgumentException("the batch has no labelled token to train on");
         var selected = hidden[.., ..^1].reshape(-1, hidden.shape[2]).index_select(0, rows);
         var labelled = targets.index_select(0, rows);
-        if (!language_model.Model.GradientCheckpointing || !is_grad_enabled())
+        if (!language_model.GradientCheckpointing || !is_grad_enabled())
             return (nn.functional.cross_entropy(language_model.Head(selected).to(float32), labelled).MoveToOuterDisposeScope(), count);
 
         // With checkpointing, the logits ([rows, vocabulary] in fp32: 0.8 GB for 1,376 rows of Qwen's

@@ -13,6 +13,9 @@ internal sealed class KvCache(int layers) : IDisposable
     /// <summary>Positions already cached.</summary>
     public long Length => _keys[0]?.shape[2] ?? 0;
 
+    /// <summary>Rotary bases chosen when the prompt was read, kept for the tokens generated after it (Qwen-7B's dynamic NTK picks them from the prompt's length).</summary>
+    public IReadOnlyList<double>? RotaryBases { get; set; }
+
     /// <summary>Appends this step's keys and values for <paramref name="layer"/> and returns all of them.</summary>
     public (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)
     {

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Models.Qwen2;
 
-/// <summary>Grouped-query self-attention with q/k/v bias, rotary positions and fused scaled-dot-product attention.</summary>
+/// <summary>Grouped-query self-attention with q/k/v bias: separate q/k/v projections, then <see cref="CausalSelfAttention"/>.</summary>
 internal sealed class Qwen2Attention : nn.Module<Tensor, Tensor>
 {
     // Checkpoint names, fenced.
@@ -25,23 +25,14 @@ internal sealed class Qwen2Attention : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => throw new NotSupportedException("call Forward with positions and mask");
 
-    /// <summary>x [B, T, D]; cos/sin [B, 1, T, Dh]; mask [B, 1, T, S] additive; returns [B, T, D].</summary>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache? cache, int layer)
+    /// <summary>x [B, T, D]; mask [B, 1, T, S] additive; returns [B, T, D].</summary>
+    public Tensor Forward(Tensor x, RotaryAngles angles, Tensor mask, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
         var q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
         var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
         var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
-        q = RotaryEmbedding.Apply(q, cos, sin);
-        k = RotaryEmbedding.Apply(k, cos, sin);
-        if (cache is not null) (k, v) = cache.Append(layer, k, v);
-        if (_kvHeads != _heads)
-        {
-            k = k.repeat_interleave(_heads / _kvHeads, dim: 1);
-            v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
-        }
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask); // [B, H, T, Dh]
-        return o_proj.forward(attended.transpose(1, 2).reshape(b, t, _heads * _headDim)).MoveToOuterDisposeScope();
+        return o_proj.forward(CausalSelfAttention.Attend(q, k, v, angles, mask, cache, layer)).MoveToOuterDisposeScope();
     }
 }

@@ -1,11 +1,12 @@
 using TorchSharp;
 using Vlm.Trainers.Models.Modules;
+using Vlm.Trainers.Models.Text;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Models.Qwen2;
 
-/// <summary>Pre-norm block: <c>x + attn(norm(x))</c>, then <c>x + mlp(norm(x))</c>.</summary>
-internal sealed class Qwen2DecoderLayer : nn.Module<Tensor, Tensor>
+/// <summary>Qwen2's decoder block: <c>input_layernorm</c>, <c>self_attn</c>, <c>post_attention_layernorm</c>, <c>mlp</c>.</summary>
+internal sealed class Qwen2DecoderLayer : nn.Module<Tensor, Tensor>, IDecoderLayer
 {
     // Checkpoint names, fenced.
     readonly RmsNorm input_layernorm, post_attention_layernorm;
@@ -23,10 +24,10 @@ internal sealed class Qwen2DecoderLayer : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => throw new NotSupportedException("call Forward with positions and mask");
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, RotaryAngles angles, Tensor mask, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, cache, layer);
+        var h = x + self_attn.Forward(input_layernorm.forward(x), angles, mask, cache, layer);
         return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,8 @@
+using System.Text.Json.Nodes;
 using TorchSharp;
 using TorchSharp.Modules;
 using Vlm.Trainers.Models.Modules;
+using Vlm.Trainers.Models.Text;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Models.Qwen2;
@@ -9,7 +11,7 @@ namespace Vlm.Trainers.Models.Qwen2;
 /// Hugging Face's <c>Qwen2ForCausalLM</c>: <c>model.*</c> and <c>lm_head</c> (absent from the
 /// checkpoint and shared with the embeddings when <c>tie_word_embeddings</c>).
 /// </summary>
-internal sealed class Qwen2ForCausalLM : nn.Module<Tensor, Tensor>
+internal sealed class Qwen2ForCausalLM : CausalLanguageModel
 {
     // Checkpoint names, fenced.
     readonly Qwen2Model model;
@@ -26,11 +28,19 @@ internal sealed class Qwen2ForCausalLM : nn.Module<Tensor, Tensor>
     public Qwen2Config Config { get; }
     public Qwen2Model Model => model;
 
-    /// <summary>The output embedding matrix [V, D].</summary>
-    public Tensor HeadWeight => lm_head?.weight ?? model.EmbedTokens.weight!;
+    public override int VocabSize => Config.VocabSize;
+    public override int HiddenSize => Config.HiddenSize;
+    public override int NumHiddenLayers => Config.NumHiddenLayers;
+    public override Embedding EmbedTokens => model.EmbedTokens;
+    public override Tensor HeadWeight => lm_head?.weight ?? model.EmbedTokens.weight!;
 
-    /// <summary>Logits for hidden states [..., D] -> [..., V]. Callers pass only the positions they need.</summary>
-    public Tensor Head(Tensor hidden) => nn.functional.linear(hidden, HeadWeight);
+    public override bool GradientCheckpointing
+    {
+        get => model.GradientCheckpointing;
+        set => model.GradientCheckpointing = value;
+    }
 
-    public override Tensor forward(Tensor inputIds) => Head(model.forward(inputIds));
+    public override Tensor Forward(Tensor embeddings, Tensor keep, KvCache? cache) => model.Forward(embeddings, keep, cache);
+
+    public override JsonObject ConfigJson() => Config.ToJson();
 }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using Vlm.Trainers.Models.Modules;
+using Vlm.Trainers.Models.Text;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Models.Qwen2;
@@ -25,7 +26,6 @@ internal sealed class Qwen2Model : nn.Module<Tensor, Tensor>
 
     public Embedding EmbedTokens => embed_tokens;
 
-    /// <summary>When set, each layer's activations are recomputed in the backward pass instead of kept (memory for time).</summary>
     public bool GradientCheckpointing { get; set; }
 
     public override Tensor forward(Tensor inputIds) => Forward(embed_tokens.forward(inputIds), ones_like(inputIds), null);
@@ -38,15 +38,7 @@ internal sealed class Qwen2Model : nn.Module<Tensor, Tensor>
         var positions = AttentionMask.Positions(keep, t);
         var (cos, sin) = RotaryEmbedding.Angles(positions, _config.HeadDim, _config.RopeTheta, embeddings.dtype);
         var mask = AttentionMask.Causal(keep, t, embeddings.dtype);
-        var h = embeddings;
-        for (int i = 0; i < layers.Count; i++)
-        {
-            var layer = layers[i];
-            int index = i;
-            h = GradientCheckpointing && cache is null && is_grad_enabled()
-                ? Checkpoint.Run((input, c) => layer.Forward(input, c[0], c[1], c[2], null, index), h, cos, sin, mask)
-                : layer.Forward(h, cos, sin, mask, cache, i);
-        }
+        var h = DecoderStack.Run([.. layers], embeddings, new RotaryAngles(cos, sin), mask, cache, GradientCheckpointing);
         return norm.forward(h).MoveToOuterDisposeScope();
     }
 }

@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using TorchSharp;
+using TorchSharp.Modules;
+using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models.Modules;
+using Vlm.Trainers.Models.Qwen;
+using Vlm.Trainers.Models.Qwen2;
+using static TorchSharp.torch;
+
+namespace Vlm.Trainers.Models.Text;
+
+/// <summary>
+/// The language model inside the VLM, seen through what the VLM needs: token embeddings, hidden
+/// states of embedded inputs and the output head. Two architectures stand behind it, each with its
+/// own checkpoint names: Hugging Face's <c>Qwen2ForCausalLM</c> and the original Qwen-7B's
+/// <c>QWenLMHeadModel</c>.
+/// </summary>
+internal abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
+{
+    protected CausalLanguageModel(string name) : base(name) { }
+
+    public abstract int VocabSize { get; }
+    public abstract int HiddenSize { get; }
+    public abstract int NumHiddenLayers { get; }
+
+    /// <summary>The input embedding table [V, D].</summary>
+    public abstract Embedding EmbedTokens { get; }
+
+    /// <summary>The output embedding matrix [V, D] (the input table when the embeddings are tied).</summary>
+    public abstract Tensor HeadWeight { get; }
+
+    /// <summary>When set, each layer's activations are recomputed in the backward pass instead of kept (memory for time).</summary>
+    public abstract bool GradientCheckpointing { get; set; }
+
+    /// <summary>embeddings [B, T, D]; keep [B, S] (1 real, 0 padding; S = cached + T) -> hidden states [B, T, D] after the final norm.</summary>
+    public abstract Tensor Forward(Tensor embeddings, Tensor keep, KvCache? cache);
+
+    /// <summary>The model's <c>config.json</c>, as its own library writes it.</summary>
+    public abstract JsonObject ConfigJson();
+
+    /// <summary>Logits for hidden states [..., D] -> [..., V]. Callers pass only the positions they need.</summary>
+    public Tensor Head(Tensor hidden) => nn.functional.linear(hidden, HeadWeight);
+
+    /// <summary>Logits [B, T, V] of unpadded token ids [B, T].</summary>
+    public override Tensor forward(Tensor inputIds)
+    {
+        using var scope = NewDisposeScope();
+        return Head(Forward(EmbedTokens.forward(inputIds), ones_like(inputIds), null)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The architecture a <c>config.json</c> names (<c>model_type</c> <c>qwen</c>, or the Qwen2 family).</summary>
+    public static CausalLanguageModel Create(HfConfig config) => config.String("model_type", "qwen2") == QwenConfig.ModelType
+        ? new QwenLMHeadModel(QwenConfig.From(config))
+        : new Qwen2ForCausalLM(Qwen2Config.From(config));
+
+    /// <summary>Checkpoint tensors that are not parameters (Qwen-7B's first release saved its rotary frequencies and mask buffers): skipped on load.</summary>
+    public static bool IsBuffer(string key) =>
+        key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal) || key.EndsWith(".attn.bias", StringComparison.Ordinal);
+}
