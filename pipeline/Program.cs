@@ -15,6 +15,7 @@ var commands = new ICommand[]
     new ChatCommand(),
     new ServeCommand(),
     new ExportCommand(),
+    new ReferenceCheckCommand(),
     new BenchCommand(),
 };
 return new CommandRunner(commands).Run(args, Console.Out, Console.Error);

@@ -20,6 +20,11 @@ internal sealed class CommandLine
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) && declared.FirstOrDefault(o => o.Positional && !options.ContainsKey(Canonical(o.Name))) is { } positional)
+            {
+                options[Canonical(positional.Name)] = arg;
+                continue;
+            }
             if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
                 throw new UsageException($"unexpected argument '{arg}'");
             string name = arg[2..];
@@ -80,8 +85,8 @@ internal sealed class CommandLine
     }
 }
 
-/// <summary>An option a command accepts, for parsing and for its --help text.</summary>
-internal sealed record CommandOption(string Name, string Help, bool Required = false, bool IsFlag = false, string? Default = null);
+/// <summary>An option a command accepts, for parsing and for its --help text; a <paramref name="Positional"/> one may also be given as a bare argument (<c>vlm reference-check ./fixtures</c>).</summary>
+internal sealed record CommandOption(string Name, string Help, bool Required = false, bool IsFlag = false, string? Default = null, bool Positional = false);
 
 /// <summary>The command line is wrong: printed with the command's usage, exit code 2.</summary>
 internal sealed class UsageException(string message) : Exception(message);

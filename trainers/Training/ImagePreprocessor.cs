@@ -46,6 +46,26 @@ internal sealed class ImagePreprocessor
         return new ImagePreprocessor(tower.ImageSize, clip, mean, std);
     }
 
+    /// <summary>
+    /// The processor a <c>preprocessor_config.json</c> describes on its own (no tower at hand):
+    /// <c>SiglipImageProcessor</c> squashes to <c>size</c>; a CLIP processor resizes the shortest edge and crops <c>crop_size</c>, which must be equal.
+    /// </summary>
+    public static ImagePreprocessor FromProcessorConfig(string path)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        var root = doc.RootElement;
+        string type = root.TryGetProperty("image_processor_type", out var t) ? t.GetString() ?? "" : "";
+        bool siglip = type.Contains("Siglip", StringComparison.OrdinalIgnoreCase);
+        static int Side(JsonElement root, string key, string side) =>
+            root.TryGetProperty(key, out var v) ? v.ValueKind == JsonValueKind.Number ? v.GetInt32() : v.TryGetProperty(side, out var n) ? n.GetInt32() : -1 : -1;
+        int size = siglip ? Side(root, "size", "height") : Side(root, "crop_size", "height");
+        if (size <= 0) throw new InvalidDataException($"{path}: no {(siglip ? "size.height" : "crop_size.height")}");
+        if (!siglip && Side(root, "size", "shortest_edge") is int edge && edge > 0 && edge != size)
+            throw new NotSupportedException($"{path}: shortest_edge {edge} differs from crop_size {size}; the tower's preprocessing resizes to the crop size");
+        var tower = new VisionConfig { Kind = siglip ? VisionKind.Siglip : VisionKind.Clip, ImageSize = size };
+        return For(tower, Path.GetDirectoryName(Path.GetFullPath(path)));
+    }
+
     /// <summary>The images as [N, 3, Size, Size] values, channel planes R, G, B, normalised.</summary>
     public float[] Pixels(IReadOnlyList<string> paths)
     {

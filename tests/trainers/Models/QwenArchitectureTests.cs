@@ -35,7 +35,7 @@ public class QwenArchitectureTests
     };
 
     /// <summary>Copies a Qwen2 model's weights into Qwen-7B's names.</summary>
-    static void CopyInto(Qwen2ForCausalLM source, QwenLMHeadModel target)
+    internal static void CopyInto(Qwen2ForCausalLM source, QwenLMHeadModel target)
     {
         var from = source.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var to = target.named_parameters().ToDictionary(p => p.name, p => p.parameter);

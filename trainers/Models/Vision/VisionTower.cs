@@ -24,6 +24,18 @@ internal sealed class VisionTower : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor pixels) => vision_model.HiddenState(pixels, Config.NumHiddenLayers);
 
+    /// <summary>Hugging Face's <c>last_hidden_state</c>: the last layer's output, post-normed for SigLIP (CLIP post-norms only its pooled class token).</summary>
+    public Tensor LastHiddenState(Tensor pixels) =>
+        Config.Kind == VisionKind.Siglip ? vision_model.forward(pixels) : vision_model.HiddenState(pixels, Config.NumHiddenLayers);
+
+    /// <summary>CLIP's <c>pooler_output</c>: the class token of the last layer, post-normed.</summary>
+    public Tensor ClipPooled(Tensor pixels)
+    {
+        if (Config.Kind != VisionKind.Clip) throw new NotSupportedException("SigLIP's pooled output comes from its attention-pooling head, which the tower does not load (the VLM uses patch features)");
+        using var scope = NewDisposeScope();
+        return vision_model.PostNorm(vision_model.HiddenState(pixels, Config.NumHiddenLayers)[.., 0]).MoveToOuterDisposeScope();
+    }
+
     /// <summary>
     /// <c>hidden_states[layer]</c> in Hugging Face's numbering (0 = the embeddings, -1 = the last
     /// layer, LLaVA's default -2 = the penultimate), without the first token when <paramref name="dropFirst"/>
@@ -59,6 +71,8 @@ internal sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor pixels) => post_layernorm.forward(HiddenState(pixels, encoder.Layers.Count));
+
+    public Tensor PostNorm(Tensor hidden) => post_layernorm.forward(hidden);
 
     /// <summary>The input of layer <paramref name="index"/> (= the output of layer index - 1).</summary>
     public Tensor HiddenState(Tensor pixels, int index)

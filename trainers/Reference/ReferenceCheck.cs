@@ -1,0 +1,172 @@
+using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Lora;
+using Vlm.Trainers.Models.Modules;
+using Vlm.Trainers.Models.Text;
+using Vlm.Trainers.Models.Vision;
+using Vlm.Trainers.Training;
+using static TorchSharp.torch;
+
+namespace Vlm.Trainers.Reference;
+
+/// <summary>
+/// Runs a fixture's recorded inputs through this project's model of its kind (fp32, eval mode) and
+/// compares every recorded output: the largest absolute difference against the tolerance. Outputs
+/// over <c>[B, T, ...]</c> are compared at the positions <c>attention_mask</c> marks real only, since
+/// what a model writes at padding is not defined by anything.
+/// </summary>
+internal static class ReferenceCheck
+{
+    public static IReadOnlyList<ReferenceResult> Run(ReferenceFixture fixture)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var inputs = SafetensorsFile.Open(fixture.Inputs);
+        using var outputs = SafetensorsFile.Open(fixture.Outputs);
+        Tensor Input(string name) => inputs.Contains(name) ? inputs.Read(name) : throw new CheckpointFormatException(fixture.Inputs, name, $"a {fixture.Kind} fixture needs input '{name}'");
+        var keep = inputs.Contains("attention_mask") ? inputs.Read("attention_mask", int64) : inputs.Contains("input_ids") ? ones_like(inputs.Read("input_ids")) : null;
+        var compute = Outputs(fixture, Input, name => inputs.Contains(name), keep);
+
+        var results = new List<ReferenceResult>();
+        foreach (string name in outputs.Names.OrderBy(n => n, StringComparer.Ordinal))
+        {
+            double tolerance = fixture.ToleranceOf(name);
+            var expected = outputs.Read(name);
+            Tensor? actual;
+            try
+            {
+                actual = compute(name, expected);
+            }
+            catch (NotSupportedException e)
+            {
+                results.Add(new ReferenceResult(fixture.Folder, name, double.NaN, tolerance, e.Message, Skipped: true));
+                continue;
+            }
+            if (actual is null)
+            {
+                results.Add(new ReferenceResult(fixture.Folder, name, double.NaN, tolerance, $"a {fixture.Kind} fixture has no output '{name}'"));
+                continue;
+            }
+            if (!actual.shape.SequenceEqual(expected.shape))
+            {
+                results.Add(new ReferenceResult(fixture.Folder, name, double.NaN, tolerance,
+                    $"shape [{string.Join(", ", actual.shape)}], expected [{string.Join(", ", expected.shape)}]"));
+                continue;
+            }
+            var difference = (actual.to(float64) - expected.to(float64)).abs();
+            if (keep is not null && difference.dim() >= 2 && difference.shape[0] == keep.shape[0] && difference.shape[1] == keep.shape[1] && name != "generated_ids")
+                difference = difference * keep.to(float64).view([.. keep.shape, .. Enumerable.Repeat(1L, (int)difference.dim() - 2)]);
+            results.Add(new ReferenceResult(fixture.Folder, name, difference.numel() == 0 ? 0 : difference.max().item<double>(), tolerance));
+        }
+        return results;
+    }
+
+    /// <summary>For an output name and its expected tensor, what this project computes (null: not an output of this kind).</summary>
+    static Func<string, Tensor, Tensor?> Outputs(ReferenceFixture fixture, Func<string, Tensor> input, Func<string, bool> has, Tensor? keep)
+    {
+        string Checkpoint() => fixture.Checkpoint ?? throw new CheckpointFormatException(Path.Combine(fixture.Folder, ReferenceFixture.FileName), null, "\"checkpoint\" is missing");
+        switch (fixture.Kind)
+        {
+            case "qwen2" or "qwen" or "lora":
+            {
+                var lm = LanguageModel(Checkpoint(), fixture.Kind == "lora" ? fixture.Adapter ?? throw new CheckpointFormatException(Path.Combine(fixture.Folder, ReferenceFixture.FileName), null, "a lora fixture needs \"adapter\"") : null);
+                Tensor Hidden() => lm.Forward(lm.EmbedTokens.forward(input("input_ids")), keep!, null);
+                return (name, expected) => name switch
+                {
+                    "logits" => lm.Head(Hidden()),
+                    "last_hidden_state" => Hidden(),
+                    "loss" => Loss(lm.Head(Hidden()), input("labels")),
+                    "generated_ids" => Greedy(lm, input("prompt_ids"), expected),
+                    _ => null,
+                };
+            }
+            case "llava":
+            {
+                var model = LlavaHfFolder.Load(Checkpoint());
+                Tensor? Pixels() => has("pixel_values") ? input("pixel_values") : null;
+                return (name, expected) => name switch
+                {
+                    "logits" => model.Logits(input("input_ids"), keep!, Pixels()),
+                    "loss" => Loss(model.Logits(input("input_ids"), keep!, Pixels()), input("labels")),
+                    "generated_ids" => Continuation(input("prompt_ids"), expected, (prompt, count) =>
+                        AnswerGenerator.Generate(model, prompt, ones_like(prompt), Pixels(), new GenerationOptions { MaxNewTokens = count, StopTokenIds = [] })),
+                    _ => null,
+                };
+            }
+            case "clip-vision" or "siglip-vision":
+            {
+                var tower = VisionTower(Checkpoint());
+                return (name, _) => name switch
+                {
+                    "last_hidden_state" => tower.LastHiddenState(input("pixel_values")),
+                    "hidden_states_m2" => tower.Features(input("pixel_values"), -2, dropFirst: false),
+                    "pooled" => tower.ClipPooled(input("pixel_values")),
+                    _ => null,
+                };
+            }
+            default: // image-processor
+            {
+                var processor = ImagePreprocessor.FromProcessorConfig(Path.Combine(fixture.Folder, "preprocessor_config.json"));
+                const string prefix = "pixel_values_";
+                return (name, _) => name.StartsWith(prefix, StringComparison.Ordinal) && fixture.Images.FirstOrDefault(i => Path.GetFileName(i) == name[prefix.Length..]) is { } image
+                    ? tensor(processor.Pixels([Path.Combine(fixture.Folder, image)]), [1, 3, processor.Size, processor.Size])
+                    : null;
+            }
+        }
+    }
+
+    static CausalLanguageModel LanguageModel(string folder, string? adapter)
+    {
+        using var checkpoint = CheckpointFolder.Open(folder);
+        var lm = CausalLanguageModel.Create(checkpoint.Config);
+        ModuleWeights.Load(lm, checkpoint, "", key => CausalLanguageModel.IsBuffer(key) ? null : key);
+        if (adapter is not null) LoraAdapter.Load(lm, adapter);
+        lm.eval();
+        return lm;
+    }
+
+    static VisionTower VisionTower(string folder)
+    {
+        using var checkpoint = CheckpointFolder.Open(folder);
+        var tower = new VisionTower(VisionConfig.From(checkpoint.Config));
+        ModuleWeights.Load(tower, checkpoint, "",
+            key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? key : null);
+        tower.eval();
+        return tower;
+    }
+
+    /// <summary>Hugging Face's causal-LM loss: logits at t predict labels at t + 1, -100 ignored, mean over the rest.</summary>
+    static Tensor Loss(Tensor logits, Tensor labels) =>
+        nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, logits.shape[^1]), labels[.., 1..].reshape(-1), ignore_index: -100);
+
+    /// <summary>
+    /// Greedy ids after <paramref name="prompt"/>, as many as the fixture recorded. Hugging Face's
+    /// <c>generate</c> returns the prompt and its continuation; a fixture holding the continuation alone works too.
+    /// </summary>
+    static Tensor Continuation(Tensor prompt, Tensor expected, Func<Tensor, int, long[][]> generate)
+    {
+        long p = prompt.shape[1];
+        bool withPrompt = expected.shape[1] > p && expected[.., ..(int)p].eq(prompt).all().item<bool>();
+        int count = (int)(expected.shape[1] - (withPrompt ? p : 0));
+        var rows = generate(prompt, count);
+        var ids = stack(rows.Select(r => tensor(r.Concat(Enumerable.Repeat(-1L, count - r.Length)).ToArray())));
+        return withPrompt ? cat([prompt, ids], 1) : ids;
+    }
+
+    static Tensor Greedy(CausalLanguageModel lm, Tensor prompt, Tensor expected) => Continuation(prompt, expected, (ids, count) =>
+    {
+        using var cache = new KvCache(lm.NumHiddenLayers);
+        var chosen = new List<Tensor>();
+        var keep = ones_like(ids);
+        var next = lm.Head(lm.Forward(lm.EmbedTokens.forward(ids), keep, cache)[.., -1]).argmax(-1, keepdim: true);
+        for (int i = 0; i < count; i++)
+        {
+            chosen.Add(next);
+            if (i == count - 1) break;
+            keep = cat([keep, ones_like(next)], 1);
+            next = lm.Head(lm.Forward(lm.EmbedTokens.forward(next), keep, cache)[.., -1]).argmax(-1, keepdim: true);
+        }
+        var all = cat(chosen, 1);
+        return [.. Enumerable.Range(0, (int)all.shape[0]).Select(r => all[r].data<long>().ToArray())];
+    });
+}
