@@ -18,7 +18,9 @@ internal sealed class ParamGroup(IReadOnlyList<Parameter> parameters, double lea
 /// AdamW as PyTorch's <c>torch.optim.AdamW</c> computes it (decoupled weight decay, bias-corrected
 /// moments; betas 0.9/0.999, eps 1e-8). Written here rather than taken from TorchSharp because its
 /// state must save and load exactly for resume, and TorchSharp 0.107's optimizer state files fail
-/// to load into a fresh optimizer. The moments are saved as safetensors.
+/// to load into a fresh optimizer. The moments are saved as safetensors. fp32 CPU parameters take a
+/// one-pass kernel (<see cref="AdamWCpuKernel"/>: 3.4x faster on the demo's 151,936 x 64 embedding);
+/// others (CUDA, bfloat16) the tensor-op form.
 /// </summary>
 internal sealed class AdamW(IReadOnlyList<ParamGroup> groups, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8) : IDisposable
 {
@@ -43,6 +45,12 @@ internal sealed class AdamW(IReadOnlyList<ParamGroup> groups, double beta1 = 0.9
                 if (p.grad is not { } grad) continue;
                 if (!_moments.TryGetValue(p, out var state))
                     _moments[p] = state = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
+                if (AdamWCpuKernel.Applies(p, grad, state.M, state.V))
+                {
+                    AdamWCpuKernel.Step(p, grad, state.M, state.V, (float)(1 - group.LearningRate * group.WeightDecay), (float)beta1, (float)beta2,
+                        (float)(group.LearningRate / correction1), (float)correction2, (float)eps);
+                    continue;
+                }
                 if (group.WeightDecay != 0) p.mul_(decay);
                 state.M.mul_(b1).add_(grad, oneMinusB1);
                 state.V.mul_(b2).addcmul_(grad, grad, oneMinusB2);
