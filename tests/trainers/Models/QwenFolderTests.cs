@@ -57,6 +57,15 @@ public class QwenFolderTests : IDisposable
     }
 
     [Fact]
+    public void The_llava_hf_export_refuses_a_qwen_7b_llm_before_writing_anything()
+    {
+        using var model = VlmCheckpoints.Load(_llm, _vision, ImageToken);
+        var e = Assert.Throws<NotSupportedException>(() => Vlm.Trainers.Models.Llava.LlavaHfFolder.Write(model, _root.File("export")));
+        Assert.Contains("Qwen2-family", e.Message);
+        Assert.False(Directory.Exists(_root.File("export")));
+    }
+
+    [Fact]
     public void Saved_rotary_buffers_of_the_first_release_are_skipped_but_other_strangers_are_errors()
     {
         string path = Path.Combine(_llm, CheckpointFolder.SingleFile);

@@ -18,8 +18,8 @@ internal sealed record VisionFeatureOptions
 }
 
 /// <summary>
-/// The LLaVA-style model: vision tower -> projector -> features spliced into the LLM's input (Qwen2 or Qwen-7B)
-/// embeddings at the image-token positions. Module names are Hugging Face's
+/// The LLaVA-style model: vision tower -> projector -> features spliced into the input embeddings of
+/// the LLM (Qwen2 or Qwen-7B) at the image-token positions. Module names are Hugging Face's
 /// <c>LlavaForConditionalGeneration</c> layout (<c>vision_tower.*</c>, <c>multi_modal_projector.*</c>,
 /// <c>language_model.*</c>), so the state dict saves and loads by plain name match.
 /// </summary>
