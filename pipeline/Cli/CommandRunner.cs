@@ -73,7 +73,7 @@ internal sealed class CommandRunner(IReadOnlyList<ICommand> commands)
         foreach (var o in command.Options.Concat(Common))
         {
             string name = o.IsFlag ? $"--{o.Name}" : $"--{o.Name} <value>";
-            string extra = o.Required ? " (required)" : o.Default is null ? "" : $" (default: {o.Default})";
+            string extra = (o.Required ? " (required)" : o.Default is null ? "" : $" (default: {o.Default})") + (o.Positional ? " (or as a bare argument, without --" + o.Name + ")" : "");
             output.WriteLine($"  {name,-28} {o.Help}{extra}");
         }
         output.WriteLine();

@@ -47,6 +47,16 @@ public class CommandRunnerTests
     }
 
     [Fact]
+    public void A_positional_option_takes_one_bare_argument()
+    {
+        var options = new[] { new CommandOption("fixtures", "", Positional: true), new CommandOption("seed", "") };
+        Assert.Equal("./a", CommandLine.Parse(["./a", "--seed", "3"], options).Value("fixtures"));
+        Assert.Equal("./b", CommandLine.Parse(["--fixtures", "./b"], options).Value("fixtures"));
+        Assert.Contains("unexpected argument './c'", Assert.Throws<UsageException>(() => CommandLine.Parse(["./a", "./c"], options)).Message);
+        Assert.Contains("unexpected argument './a'", Assert.Throws<UsageException>(() => CommandLine.Parse(["./a"], [new CommandOption("seed", "")])).Message);
+    }
+
+    [Fact]
     public void The_overview_lists_every_command()
     {
         var (_, output, _) = Run("--help");
