@@ -147,6 +147,21 @@ public class QwenArchitectureTests
     }
 
     [Fact]
+    public void In_a_padded_batch_each_row_stretches_by_its_own_length()
+    {
+        // Lengths 17 and 12 past a training length of 8: alphas 7 and 3, chosen per row as Qwen does.
+        var (_, qwen) = Pair(Qwen(seqLength: 8, logn: false));
+        using var _ = no_grad();
+        var longer = randint(0, Vocab, [1, 17]);
+        var shorter = randint(0, Vocab, [1, 12]);
+        var ids = cat([longer, cat([zeros([1, 5], int64), shorter], 1)], 0);
+        var keep = cat([ones([1, 17], int64), cat([zeros([1, 5], int64), ones([1, 12], int64)], 1)], 0);
+        var logits = qwen.Head(qwen.Forward(qwen.EmbedTokens.forward(ids), keep, null));
+        Assert.True(MaxDiff(logits[..1], qwen.forward(longer)) < Atol);
+        Assert.True(MaxDiff(logits[1.., 5..], qwen.forward(shorter)) < Atol);
+    }
+
+    [Fact]
     public void Beyond_seq_length_log_n_scales_each_query_by_its_position()
     {
         // One layer: the logits at position p depend on p's query only, so they must equal those of

@@ -66,7 +66,7 @@ internal sealed class QwenModel : nn.Module<Tensor, Tensor>
         long total = keep.shape[1];
         double[] bases = total <= _config.SeqLength
             ? [_config.RotaryEmbBase]
-            : [.. keep.sum(1).data<long>().ToArray().Select(length =>
+            : [.. keep.sum(1).to(int64).cpu().data<long>().ToArray().Select(length =>
                 QwenLongContext.RotaryBase(_config.RotaryEmbBase, QwenLongContext.NtkAlpha(length, _config.SeqLength), _config.HeadDim))];
         if (cache is not null) cache.RotaryBases = bases;
         return bases;
