@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
 using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models.Text;
 
 namespace Vlm.Trainers.Models.Qwen;
 
 /// <summary>The original Qwen-7B's <c>config.json</c> fields (<c>model_type</c> <c>qwen</c>), with its <c>configuration_qwen.py</c> defaults.</summary>
-internal sealed record QwenConfig
+internal sealed record QwenConfig : ILanguageModelConfig
 {
     public const string ModelType = "qwen";
 

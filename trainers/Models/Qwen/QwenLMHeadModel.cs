@@ -1,7 +1,5 @@
-using System.Text.Json.Nodes;
 using TorchSharp;
 using TorchSharp.Modules;
-using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Text;
 using static TorchSharp.torch;
 
@@ -24,19 +22,7 @@ internal sealed class QwenLMHeadModel : CausalLanguageModel
 
     public QwenConfig Config { get; }
 
-    public override int VocabSize => Config.VocabSize;
-    public override int HiddenSize => Config.HiddenSize;
-    public override int NumHiddenLayers => Config.NumHiddenLayers;
-    public override Embedding EmbedTokens => transformer.Wte;
-    public override Tensor HeadWeight => lm_head?.weight ?? transformer.Wte.weight!;
-
-    public override bool GradientCheckpointing
-    {
-        get => transformer.GradientCheckpointing;
-        set => transformer.GradientCheckpointing = value;
-    }
-
-    public override Tensor Forward(Tensor embeddings, Tensor keep, KvCache? cache) => transformer.Forward(embeddings, keep, cache);
-
-    public override JsonObject ConfigJson() => Config.ToJson();
+    public override ILanguageModelConfig Settings => Config;
+    protected override IDecoderModel Body => transformer;
+    protected override Linear? OutputHead => lm_head;
 }

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Vlm.Trainers.Models.Qwen;
 
 /// <summary>Qwen-7B's <c>transformer</c>: <c>wte</c>, the blocks <c>h</c> and <c>ln_f</c>.</summary>
-internal sealed class QwenModel : nn.Module<Tensor, Tensor>
+internal sealed class QwenModel : nn.Module<Tensor, Tensor>, IDecoderModel
 {
     // Checkpoint names, fenced.
     readonly Embedding wte;
@@ -24,7 +24,7 @@ internal sealed class QwenModel : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public Embedding Wte => wte;
+    public Embedding EmbedTokens => wte;
 
     public bool GradientCheckpointing { get; set; }
 

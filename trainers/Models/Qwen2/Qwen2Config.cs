@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
 using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models.Text;
 
 namespace Vlm.Trainers.Models.Qwen2;
 
 /// <summary>The Qwen2 family's <c>config.json</c> fields the model uses, with Hugging Face's defaults.</summary>
-internal sealed record Qwen2Config
+internal sealed record Qwen2Config : ILanguageModelConfig
 {
     public int VocabSize { get; init; } = 151936;
     public int HiddenSize { get; init; } = 4096;

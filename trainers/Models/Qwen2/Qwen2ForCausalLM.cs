@@ -1,7 +1,5 @@
-using System.Text.Json.Nodes;
 using TorchSharp;
 using TorchSharp.Modules;
-using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Text;
 using static TorchSharp.torch;
 
@@ -26,21 +24,8 @@ internal sealed class Qwen2ForCausalLM : CausalLanguageModel
     }
 
     public Qwen2Config Config { get; }
-    public Qwen2Model Model => model;
 
-    public override int VocabSize => Config.VocabSize;
-    public override int HiddenSize => Config.HiddenSize;
-    public override int NumHiddenLayers => Config.NumHiddenLayers;
-    public override Embedding EmbedTokens => model.EmbedTokens;
-    public override Tensor HeadWeight => lm_head?.weight ?? model.EmbedTokens.weight!;
-
-    public override bool GradientCheckpointing
-    {
-        get => model.GradientCheckpointing;
-        set => model.GradientCheckpointing = value;
-    }
-
-    public override Tensor Forward(Tensor embeddings, Tensor keep, KvCache? cache) => model.Forward(embeddings, keep, cache);
-
-    public override JsonObject ConfigJson() => Config.ToJson();
+    public override ILanguageModelConfig Settings => Config;
+    protected override IDecoderModel Body => model;
+    protected override Linear? OutputHead => lm_head;
 }

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Vlm.Trainers.Models.Qwen2;
 
 /// <summary>Token embeddings, the decoder layers and the final norm: hidden states from input embeddings.</summary>
-internal sealed class Qwen2Model : nn.Module<Tensor, Tensor>
+internal sealed class Qwen2Model : nn.Module<Tensor, Tensor>, IDecoderModel
 {
     // Checkpoint names, fenced.
     readonly Embedding embed_tokens;

@@ -19,24 +19,37 @@ internal abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
 {
     protected CausalLanguageModel(string name) : base(name) { }
 
-    public abstract int VocabSize { get; }
-    public abstract int HiddenSize { get; }
-    public abstract int NumHiddenLayers { get; }
+    /// <summary>The architecture's own config record.</summary>
+    public abstract ILanguageModelConfig Settings { get; }
+
+    /// <summary>Everything under the head.</summary>
+    protected abstract IDecoderModel Body { get; }
+
+    /// <summary>The untied output head, or null when it shares the input embeddings.</summary>
+    protected abstract Linear? OutputHead { get; }
+
+    public int VocabSize => Settings.VocabSize;
+    public int HiddenSize => Settings.HiddenSize;
+    public int NumHiddenLayers => Settings.NumHiddenLayers;
 
     /// <summary>The input embedding table [V, D].</summary>
-    public abstract Embedding EmbedTokens { get; }
+    public Embedding EmbedTokens => Body.EmbedTokens;
 
     /// <summary>The output embedding matrix [V, D] (the input table when the embeddings are tied).</summary>
-    public abstract Tensor HeadWeight { get; }
+    public Tensor HeadWeight => OutputHead?.weight ?? Body.EmbedTokens.weight!;
 
     /// <summary>When set, each layer's activations are recomputed in the backward pass instead of kept (memory for time).</summary>
-    public abstract bool GradientCheckpointing { get; set; }
+    public bool GradientCheckpointing
+    {
+        get => Body.GradientCheckpointing;
+        set => Body.GradientCheckpointing = value;
+    }
 
     /// <summary>embeddings [B, T, D]; keep [B, S] (1 real, 0 padding; S = cached + T) -> hidden states [B, T, D] after the final norm.</summary>
-    public abstract Tensor Forward(Tensor embeddings, Tensor keep, KvCache? cache);
+    public Tensor Forward(Tensor embeddings, Tensor keep, KvCache? cache) => Body.Forward(embeddings, keep, cache);
 
     /// <summary>The model's <c>config.json</c>, as its own library writes it.</summary>
-    public abstract JsonObject ConfigJson();
+    public JsonObject ConfigJson() => Settings.ToJson();
 
     /// <summary>Logits for hidden states [..., D] -> [..., V]. Callers pass only the positions they need.</summary>
     public Tensor Head(Tensor hidden) => nn.functional.linear(hidden, HeadWeight);

@@ -1,0 +1,14 @@
+using System.Text.Json.Nodes;
+
+namespace Vlm.Trainers.Models.Text;
+
+/// <summary>What the VLM reads from either LLM's config.</summary>
+internal interface ILanguageModelConfig
+{
+    int VocabSize { get; }
+    int HiddenSize { get; }
+    int NumHiddenLayers { get; }
+
+    /// <summary>The config as the model's own library writes it.</summary>
+    JsonObject ToJson();
+}
