@@ -73,7 +73,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
                 Format = _options.Template.Format, SystemPrompt = _options.Template.SystemPrompt, ImageTokenCount = _options.Template.ImageTokenCount,
                 VisionFeatureLayer = _options.VisionFeatureLayer, Train = _options.Train, TrainVisionTower = _options.TrainVisionTower,
             };
-            var lora = _options.Train == TrainableParts.ProjectorAndLora ? TrainingCheckpoints.Lora(_options) : null;
+            var lora = _options.Train == TrainableParts.ProjectorAndLora ? TrainingCheckpoints.Lora(_options, model) : null;
             string folder = Path.Combine(_options.OutputDir, ModelFolderName);
             VlmModelFolder.Write(model, spec, lora, folder);
             return new VlmTransformer(_ml, new VlmPredictor(model, spec, tokenizer) { Folder = folder }, lora, trainer.Log, trainer.EvalLog);

@@ -32,7 +32,7 @@ internal static class TrainingCheckpoints
         string temp = final + ".tmp";
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
-        WriteTrainedParts(model, temp, options.Train, options.TrainVisionTower, Lora(options), baseModel: null);
+        WriteTrainedParts(model, temp, options.Train, options.TrainVisionTower, Lora(options, model), baseModel: null);
         optimizer.Save(Path.Combine(temp, OptimizerFile));
         using (var rng = torch.random.get_rng_state())
             SafetensorsWriter.Write(Path.Combine(temp, RngFile), [KeyValuePair.Create("cpu", rng)]);
@@ -80,6 +80,10 @@ internal static class TrainingCheckpoints
             ?? throw new InvalidDataException($"{folder}: empty {StateFile}");
     }
 
-    public static LoraOptions Lora(VlmTrainerOptions options) =>
-        new() { Rank = options.LoraRank, Alpha = options.LoraAlpha, Dropout = options.LoraDropout, TargetModules = options.TargetModules };
+    /// <summary>The LoRA settings of a run; without target modules, the LLM's own default ones.</summary>
+    public static LoraOptions Lora(VlmTrainerOptions options, VlmModel model) => new()
+    {
+        Rank = options.LoraRank, Alpha = options.LoraAlpha, Dropout = options.LoraDropout,
+        TargetModules = options.TargetModules ?? model.LanguageModel.DefaultLoraTargets,
+    };
 }

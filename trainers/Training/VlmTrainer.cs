@@ -153,7 +153,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
     {
         foreach (var p in model.parameters()) p.requires_grad = false;
         if (options.Train == TrainableParts.ProjectorAndLora && !model.LanguageModel.named_parameters().Any(p => p.name.Contains(".lora_", StringComparison.Ordinal)))
-            LoraAdapter.Apply(model.LanguageModel, TrainingCheckpoints.Lora(options));
+            LoraAdapter.Apply(model.LanguageModel, TrainingCheckpoints.Lora(options, model));
         var trainable = new List<(string Name, TorchSharp.Modules.Parameter Parameter)>();
         trainable.AddRange(model.Projector.named_parameters().Select(p => ("multi_modal_projector." + p.name, p.parameter)));
         trainable.AddRange(model.LanguageModel.named_parameters()

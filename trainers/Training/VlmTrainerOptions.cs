@@ -37,7 +37,8 @@ public sealed record VlmTrainerOptions
     public int LoraRank { get; init; } = 128;
     public double LoraAlpha { get; init; } = 32;
     public double LoraDropout { get; init; } = 0.10;
-    public string TargetModules { get; init; } = "c_attn|w1|w2";
+    /// <summary>LoRA's targets (names joined by | or one regular expression); null: the LLM's own (Qwen-7B: <c>c_attn|w1|w2</c>, the original's; Qwen2: every attention and MLP projection).</summary>
+    public string? TargetModules { get; init; }
     public int PerDeviceTrainBatchSize { get; init; } = 4;
     public int GradientAccumulationSteps { get; init; } = 1;
     public double NumTrainEpochs { get; init; } = 2;

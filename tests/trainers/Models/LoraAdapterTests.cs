@@ -38,6 +38,15 @@ public class LoraAdapterTests
     }
 
     [Fact]
+    public void Without_targets_a_run_takes_the_llms_own()
+    {
+        using var model = TinyModels.Vlm();
+        var options = new Vlm.Trainers.Training.VlmTrainerOptions { LlmPath = "llm", VisionPath = "vision", ImageRoot = ".", OutputDir = "out" };
+        Assert.Equal("q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj", Vlm.Trainers.Training.TrainingCheckpoints.Lora(options, model).TargetModules);
+        Assert.Equal("q_proj", Vlm.Trainers.Training.TrainingCheckpoints.Lora(options with { TargetModules = "q_proj" }, model).TargetModules);
+    }
+
+    [Fact]
     public void Targets_that_match_nothing_are_an_error_listing_the_layers()
     {
         using var model = TinyModels.Vlm();

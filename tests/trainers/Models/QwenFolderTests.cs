@@ -93,10 +93,10 @@ public class QwenFolderTests : IDisposable
         var options = new VlmTrainerOptions
         {
             LlmPath = _llm, VisionPath = _vision, Template = template, ImageRoot = images, OutputDir = _root.File("out"),
-            Train = TrainableParts.ProjectorAndLora, LoraRank = 4, LoraAlpha = 8, LoraDropout = 0, // target modules: the original's c_attn|w1|w2
+            Train = TrainableParts.ProjectorAndLora, LoraRank = 4, LoraAlpha = 8, LoraDropout = 0, // target modules: the LLM's default
             PerDeviceTrainBatchSize = 3, MaxSteps = 8, LearningRate = 1e-2, FeatureProjLr = 1e-2, LoggingSteps = 2, SaveSteps = 8,
         };
-        Assert.Equal("c_attn|w1|w2", options.TargetModules);
+        Assert.Null(options.TargetModules);
         using var model = ml.Vlm().Trainer(options).Fit(rows);
         Assert.True(model.TrainingLog[^1].Loss < model.TrainingLog[0].Loss, $"loss {model.TrainingLog[0].Loss} -> {model.TrainingLog[^1].Loss}");
 
@@ -107,6 +107,8 @@ public class QwenFolderTests : IDisposable
             Assert.Contains("base_model.model.transformer.h.0.attn.c_attn.lora_A.weight", names);
             Assert.Contains("base_model.model.transformer.h.1.mlp.w2.lora_B.weight", names);
         }
+        var targets = JsonNode.Parse(File.ReadAllText(_root.File("out/model/adapter_config.json")))!["target_modules"]!.AsArray().Select(t => (string?)t);
+        Assert.Equal(["c_attn", "w1", "w2"], targets); // the original's, chosen for a Qwen-7B LLM
         using var loaded = new MLContext().Vlm().LoadFolder(_root.File("out/model"));
         Assert.IsType<QwenLMHeadModel>(loaded.Predictor.Model.LanguageModel);
         var question = new VlmInput { Image = Path.Combine(images, "shape_00005.png"), Prompt = "What shape is in the image?" };

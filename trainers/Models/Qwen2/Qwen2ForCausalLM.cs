@@ -26,6 +26,7 @@ internal sealed class Qwen2ForCausalLM : CausalLanguageModel
     public Qwen2Config Config { get; }
 
     public override ILanguageModelConfig Settings => Config;
+    public override string DefaultLoraTargets => "q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj";
     protected override IDecoderModel Body => model;
     protected override Linear? OutputHead => lm_head;
 }

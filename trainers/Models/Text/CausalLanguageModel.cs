@@ -28,6 +28,9 @@ internal abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
     /// <summary>The untied output head, or null when it shares the input embeddings.</summary>
     protected abstract Linear? OutputHead { get; }
 
+    /// <summary>LoRA's target modules when none are given: the usual ones for the architecture.</summary>
+    public abstract string DefaultLoraTargets { get; }
+
     public int VocabSize => Settings.VocabSize;
     public int HiddenSize => Settings.HiddenSize;
     public int NumHiddenLayers => Settings.NumHiddenLayers;
