@@ -39,7 +39,8 @@ internal sealed record TinyModelOptions
 /// Writes a tiny random LLM folder (Qwen2 with the built-in tokenizer and tied embeddings, or the
 /// original Qwen-7B architecture with the same ranks as <c>qwen.tiktoken</c>; both with the real
 /// 151,936-entry vocabulary) and a tiny CLIP or SigLIP vision folder, in Hugging
-/// Face's formats, initialised as Hugging Face initialises them (normal, std 0.02; biases 0).
+/// Face's formats, initialised as Hugging Face initialises them (the LLM normal with std
+/// <c>initializer_range</c>, biases 0; the tower by CLIP's or SigLIP's own rules).
 /// They load like real checkpoints: the demo, <c>vlm init-tiny</c> and the tests use them.
 /// </summary>
 internal static class TinyModelFolders
@@ -61,6 +62,7 @@ internal static class TinyModelFolders
         torch.manual_seed(options.Seed);
         using var model = new VlmModel(tower, LanguageModel(options), imageTokenId: 0);
         Initialise(model, options.InitializerRange);
+        VisionInitialization.Apply(model.VisionTower, options.InitializerRange);
         VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), llm);
         if (model.LanguageModel is QwenLMHeadModel)
             TiktokenExport.FromTokenizerJson(BuiltInTokenizer.Folder, llm);
