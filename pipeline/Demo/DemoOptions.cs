@@ -10,7 +10,8 @@ internal sealed record DemoOptions
     public int BatchSize { get; init; } = 16;
     public double LearningRate { get; init; } = 2e-3;
     public int Hidden { get; init; } = 64;
-    public int Layers { get; init; } = 2;
+    /// <summary>The LLM's layers: depth is cheap next to the 151,936-token head; with 4 instead of 2 the loss after 3,000 steps was lower (0.19-0.21 vs 0.24) and sizes and colours came out right, 6 and 8 were no better.</summary>
+    public int Layers { get; init; } = 4;
     /// <summary>The tower's layers (a deeper random tower trained slower here: 4 layers reached 0.10 held-out accuracy at 2,000 steps, 2 layers 0.4-0.6 in similar runs).</summary>
     public int VisionLayers { get; init; } = 2;
     public int Seed { get; init; } = 42;
