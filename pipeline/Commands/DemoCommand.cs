@@ -14,7 +14,7 @@ internal sealed class DemoCommand : ICommand
 
     public string Name => "demo";
     public string Summary => "train a tiny model on built-in shape images end to end and report held-out accuracy (no downloads)";
-    public string Example => "vlm demo   (or, bigger: vlm demo --steps 1500 --hidden 128 --layers 4 --train_images 2000)";
+    public string Example => "vlm demo   (or, longer: vlm demo --steps 9000; bigger: --hidden 128 --layers 6 --train_images 2000)";
 
     static readonly DemoOptions Defaults = new();
 
