@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models.Modules;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Training;
@@ -54,7 +55,7 @@ internal sealed class AdamW(IReadOnlyList<ParamGroup> groups, double beta1 = 0.9
                 if (group.WeightDecay != 0) p.mul_(decay);
                 state.M.mul_(b1).add_(grad, oneMinusB1);
                 state.V.mul_(b2).addcmul_(grad, grad, oneMinusB2);
-                using var denom = state.V.sqrt().div_(c2).add_(epsilon);
+                using var denom = state.V.sqrt().div_(c2).add_(epsilon, Scalars.One);
                 p.addcdiv_(state.M, denom, stepSize);
             }
         }

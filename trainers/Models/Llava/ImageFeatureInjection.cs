@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Models.Llava;
@@ -13,7 +14,8 @@ internal static class ImageFeatureInjection
     public static Tensor Inject(Tensor embeddings, Tensor inputIds, Tensor? features, long imageTokenId)
     {
         using var scope = NewDisposeScope();
-        var mask = inputIds.eq(imageTokenId);
+        using var imageToken = imageTokenId.ToScalar();
+        var mask = inputIds.eq(imageToken);
         long tokens = mask.sum().item<long>();
         long provided = features is null ? 0 : features.shape[0] * features.shape[1];
         if (tokens != provided)

@@ -98,7 +98,8 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var hidden = Hidden(inputIds, keep, pixels); // [B, T, D]
         var targets = labels[.., 1..].reshape(-1); // the label of position t is predicted at t - 1
-        var rows = targets.ne(-100).nonzero().squeeze(1);
+        using var ignored = (-100).ToScalar();
+        var rows = targets.ne(ignored).nonzero().squeeze(1);
         long count = rows.shape[0];
         if (count == 0) throw new ArgumentException("the batch has no labelled token to train on");
         var selected = hidden[.., ..^1].reshape(-1, hidden.shape[2]).index_select(0, rows);

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Vlm.Trainers.Models.Modules;
 
 namespace Vlm.Trainers.Models.Vision;
 
@@ -23,7 +24,7 @@ internal static class VisionInitialization
             bool norm = name.Contains("layer_norm", StringComparison.Ordinal) || name.Contains("layrnorm", StringComparison.Ordinal) || name.Contains("layernorm", StringComparison.Ordinal);
             if (norm)
             {
-                if (bias) p.zero_(); else p.fill_(1.0);
+                if (bias) p.zero_(); else p.fill_(Scalars.One);
                 continue;
             }
             if (config.Kind == VisionKind.Clip)
@@ -44,7 +45,8 @@ internal static class VisionInitialization
                     // LeCun normal: a normal truncated at 2 std, widened so that its variance is 1 / fan_in (by the inverse CDF, as PyTorch draws it).
                     double std = Math.Sqrt(1.0 / (p.shape[1] * p.shape[2] * p.shape[3])) / 0.87962566103423978;
                     const double phiOfTwo = 0.97724986805182079; // the standard normal CDF at 2
-                    p.uniform_(1 - 2 * phiOfTwo, 2 * phiOfTwo - 1).erfinv_().mul_(std * Math.Sqrt(2)).clamp_(-2 * std, 2 * std);
+                    using Scalar scale = (std * Math.Sqrt(2)).ToScalar(), low = (-2 * std).ToScalar(), high = (2 * std).ToScalar();
+                    p.uniform_(1 - 2 * phiOfTwo, 2 * phiOfTwo - 1).erfinv_().mul_(scale).clamp_(low, high);
                 }
             }
             else if (bias)
