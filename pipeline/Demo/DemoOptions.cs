@@ -8,7 +8,8 @@ internal sealed record DemoOptions
     public int TestImages { get; init; } = 120;
     public int Steps { get; init; } = 3000;
     public int BatchSize { get; init; } = 16;
-    public double LearningRate { get; init; } = 2e-3;
+    /// <summary>Half of the 2e-3 first tried: at 3,000 steps it reached 0.87 and 0.65 held-out accuracy at seeds 42 and 7 where 2e-3 reached 0.66 and 0.23; 5e-4 reached 0.81 at seed 42.</summary>
+    public double LearningRate { get; init; } = 1e-3;
     public int Hidden { get; init; } = 64;
     /// <summary>The LLM's layers: depth is cheap next to the 151,936-token head; with 4 instead of 2 the loss after 3,000 steps was lower (0.19-0.21 vs 0.24) and sizes and colours came out right, 6 and 8 were no better.</summary>
     public int Layers { get; init; } = 4;
