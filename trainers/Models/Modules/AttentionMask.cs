@@ -15,8 +15,8 @@ internal static class AttentionMask
     {
         using var scope = NewDisposeScope();
         long total = keep.shape[1];
-        var queries = arange(total - queryLength, total, device: keep.device).unsqueeze(1); // [T, 1]
-        var keys = arange(total, device: keep.device).unsqueeze(0); // [1, S]
+        var queries = Scalars.Range(total - queryLength, total, keep.device).unsqueeze(1); // [T, 1]
+        var keys = Scalars.Range(0, total, keep.device).unsqueeze(0); // [1, S]
         var allowed = (keys <= queries).unsqueeze(0).unsqueeze(0) & keep.to(@bool).unsqueeze(1).unsqueeze(1); // [B, 1, T, S]
         var lowest = dtype == bfloat16 ? Scalars.LowestBFloat16 : dtype == float16 ? Scalars.LowestFloat16 : Scalars.LowestFloat32;
         return zeros(allowed.shape, dtype, keep.device).masked_fill(allowed.logical_not(), lowest).MoveToOuterDisposeScope();

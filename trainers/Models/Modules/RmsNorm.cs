@@ -21,7 +21,7 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = x.to(float32);
-        h = h * rsqrt(h.square().mean([-1], keepdim: true).add_(_eps, Scalars.One)); // add_(Scalar) makes an implicit alpha (Scalars explains)
+        h = h * rsqrt(h.pow(Scalars.Two).mean([-1], keepdim: true).add_(_eps, Scalars.One)); // square() and add_(Scalar) make implicit Scalars (Scalars explains)
         return (weight * h.to(x.dtype)).MoveToOuterDisposeScope();
     }
 }

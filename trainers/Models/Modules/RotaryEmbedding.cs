@@ -33,6 +33,6 @@ internal static class RotaryEmbedding
         using var scope = NewDisposeScope();
         int half = (int)(x.shape[^1] / 2);
         var rotated = cat([-x[.., .., .., half..], x[.., .., .., ..half]], -1);
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        return (x * cos).add_(rotated * sin, Scalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -27,7 +27,7 @@ internal sealed class QwenBlock : nn.Module<Tensor, Tensor>, IDecoderLayer
     public Tensor Forward(Tensor x, RotaryAngles angles, Tensor mask, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
-        var h = x + attn.Forward(ln_1.forward(x), angles, mask, cache, layer);
-        return (h + mlp.forward(ln_2.forward(h))).MoveToOuterDisposeScope();
+        var h = x.add(attn.Forward(ln_1.forward(x), angles, mask, cache, layer), Scalars.One); // not '+': it makes an implicit Scalar (Scalars explains)
+        return h.add(mlp.forward(ln_2.forward(h)), Scalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -39,7 +39,7 @@ internal sealed class QwenModel : nn.Module<Tensor, Tensor>, IDecoderModel
     {
         using var scope = NewDisposeScope();
         long b = embeddings.shape[0], t = embeddings.shape[1], total = keep.shape[1], past = total - t;
-        var positions = arange(past, total, device: embeddings.device).unsqueeze(0).expand(b, t);
+        var positions = Scalars.Range(past, total, embeddings.device).unsqueeze(0).expand(b, t);
         var bases = RotaryBases(keep, cache, past);
         var (cos, sin) = RotaryEmbedding.Angles(positions, _config.HeadDim, bases, embeddings.dtype);
         var angles = new RotaryAngles(cos, sin);

@@ -27,7 +27,7 @@ internal sealed class Qwen2DecoderLayer : nn.Module<Tensor, Tensor>, IDecoderLay
     public Tensor Forward(Tensor x, RotaryAngles angles, Tensor mask, KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Forward(input_layernorm.forward(x), angles, mask, cache, layer);
-        return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
+        var h = x.add(self_attn.Forward(input_layernorm.forward(x), angles, mask, cache, layer), Scalars.One); // not '+': it makes an implicit Scalar (Scalars explains)
+        return h.add(mlp.forward(post_attention_layernorm.forward(h)), Scalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using Vlm.Trainers.Models.Modules;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Models.Vision;
@@ -28,6 +29,6 @@ internal sealed class VisionEmbeddings : nn.Module<Tensor, Tensor>
         var patches = patch_embedding.forward(pixels.to(weight.dtype)).flatten(2).transpose(1, 2); // [B, N, D]
         if (class_embedding is not null)
             patches = cat([class_embedding.to(patches.dtype).expand(patches.shape[0], 1, -1), patches], 1);
-        return (patches + position_embedding.weight!.unsqueeze(0)).MoveToOuterDisposeScope();
+        return patches.add(position_embedding.weight!.unsqueeze(0), Scalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -25,8 +25,8 @@ internal sealed class VisionEncoderLayer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.forward(layer_norm1.forward(x));
-        return (h + mlp.forward(layer_norm2.forward(h))).MoveToOuterDisposeScope();
+        var h = x.add(self_attn.forward(layer_norm1.forward(x)), Scalars.One); // not '+': it makes an implicit Scalar (Scalars explains)
+        return h.add(mlp.forward(layer_norm2.forward(h)), Scalars.One).MoveToOuterDisposeScope();
     }
 }
 
