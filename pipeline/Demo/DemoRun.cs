@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Microsoft.ML;
+using Vlm.Datasets.Sources;
 using Vlm.Datasets.Synthetic;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Estimator;
@@ -43,15 +45,16 @@ internal static class DemoRun
             TextHiddenSize = options.Hidden, TextLayers = options.Layers, TextIntermediateSize = options.Hidden * 2,
             VisionHiddenSize = options.Hidden, VisionLayers = options.VisionLayers, VisionIntermediateSize = options.Hidden * 2,
             ImageSize = options.ImageSize, PatchSize = options.PatchSize, Seed = options.Seed,
+            VocabularyCorpus = Texts(Path.Combine(train, ShapesDataset.LlavaFile), Path.Combine(train, ShapesDataset.AiChallengerFile)),
         };
         var (llm, vision) = TinyModelFolders.Write(Path.Combine(root, "models"), models);
         int imageTokens = (models.ImageSize / models.PatchSize) * (models.ImageSize / models.PatchSize);
-        log($"models     tiny random Qwen2 (hidden {options.Hidden}, {options.Layers} layers, Qwen2's 151,936-token vocabulary) and CLIP ({options.VisionLayers} layers, {models.ImageSize}px, {imageTokens} features) -> {Path.Combine(root, "models")}");
+        var tokenizer = QwenTokenizer.Load(llm);
+        log($"models     tiny random Qwen2 (hidden {options.Hidden}, {options.Layers} layers, Qwen2's vocabulary trimmed to the {tokenizer.VocabularySize} tokens of the training texts) and CLIP ({options.VisionLayers} layers, {models.ImageSize}px, {imageTokens} features) -> {Path.Combine(root, "models")}");
 
         // The first question and answer of each LLaVA record only, as the original trains LLaVA data: the
         // LM head over Qwen2's 151,936 tokens is most of a step's cost, so fewer labelled tokens mean more steps.
         var template = new ChatTemplateOptions { Format = ChatFormat.Qwen2, SystemPrompt = null, ImageTokenCount = imageTokens, FirstTurnOnly = true };
-        var tokenizer = QwenTokenizer.Load(llm);
         var etl = new EtlRunner(tokenizer, new EtlOptions
         {
             Sources =
@@ -98,5 +101,18 @@ internal static class DemoRun
         File.WriteAllBytes(sample, fresh.ToPng(ImageSize));
         string sampleAnswer = engine.Predict(new VlmInput { Image = sample, Prompt = Question }).Answer;
         return new DemoResult(correct, held.Count, sample, Question, sampleAnswer);
+    }
+
+    // What the model reads and writes: the chat template's role lines and the annotation texts
+    // (LLaVA turns without their image tag, AI Challenger captions).
+    static List<string> Texts(string llavaFile, string aiChallengerFile)
+    {
+        var texts = new List<string> { "system\n", "user\n", "assistant\n" };
+        foreach (var record in JsonNode.Parse(File.ReadAllText(llavaFile))!.AsArray())
+            foreach (var turn in record!["conversations"]!.AsArray())
+                texts.AddRange(turn!["value"]!.GetValue<string>().Split(ConversationRecord.ImageTag));
+        foreach (var record in JsonNode.Parse(File.ReadAllText(aiChallengerFile))!.AsArray())
+            texts.AddRange(record!["caption"]!.AsArray().Select(caption => caption!.GetValue<string>()));
+        return texts;
     }
 }

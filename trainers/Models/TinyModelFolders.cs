@@ -33,12 +33,17 @@ internal sealed record TinyModelOptions
     public long Seed { get; init; }
     /// <summary>Standard deviation of the random weights; Hugging Face's 0.02 makes a model whose untrained answers barely depend on its input.</summary>
     public double InitializerRange { get; init; } = 0.02;
+    /// <summary>
+    /// Null for Qwen2's whole vocabulary; otherwise texts whose tokens (and the byte symbols) make up a
+    /// trimmed vocabulary (<see cref="TokenizerTrim"/>; Qwen2 only), so the output head costs next to nothing.
+    /// </summary>
+    public IReadOnlyCollection<string>? VocabularyCorpus { get; init; }
 }
 
 /// <summary>
 /// Writes a tiny random LLM folder (Qwen2 with the built-in tokenizer and tied embeddings, or the
 /// original Qwen-7B architecture with the same ranks as <c>qwen.tiktoken</c>; both with the real
-/// 151,936-entry vocabulary) and a tiny CLIP or SigLIP vision folder, in Hugging
+/// 151,936-entry vocabulary, or Qwen2 with a vocabulary trimmed to a corpus) and a tiny CLIP or SigLIP vision folder, in Hugging
 /// Face's formats, initialised as Hugging Face initialises them (the LLM normal with std
 /// <c>initializer_range</c>, biases 0; the tower by CLIP's or SigLIP's own rules).
 /// They load like real checkpoints: the demo, <c>vlm init-tiny</c> and the tests use them.
@@ -59,14 +64,20 @@ internal static class TinyModelFolders
             HiddenAct = options.Vision == VisionKind.Clip ? "quick_gelu" : "gelu_pytorch_tanh",
             LayerNormEps = options.Vision == VisionKind.Clip ? 1e-5 : 1e-6,
         };
+        int vocabulary = VocabularySize;
+        if (options.VocabularyCorpus is { } corpus)
+        {
+            if (options.TextModelType != "qwen2") throw new ArgumentException($"a trimmed vocabulary needs a qwen2 LLM, not '{options.TextModelType}'");
+            vocabulary = TokenizerTrim.Write(BuiltInTokenizer.Folder, corpus, llm);
+        }
         torch.manual_seed(options.Seed);
-        using var model = new VlmModel(tower, LanguageModel(options), imageTokenId: 0);
+        using var model = new VlmModel(tower, LanguageModel(options, vocabulary), imageTokenId: 0);
         Initialise(model, options.InitializerRange);
         VisionInitialization.Apply(model.VisionTower, options.InitializerRange);
         VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), llm);
         if (model.LanguageModel is QwenLMHeadModel)
             TiktokenExport.FromTokenizerJson(BuiltInTokenizer.Folder, llm);
-        else
+        else if (options.VocabularyCorpus is null)
             foreach (var file in new[] { TokenizerFolder.TokenizerJson, TokenizerFolder.TokenizerConfigJson })
                 File.Copy(Path.Combine(BuiltInTokenizer.Folder, file), Path.Combine(llm, file), overwrite: true);
         VlmCheckpoints.WriteVisionFolder(model, vision);
@@ -74,16 +85,16 @@ internal static class TinyModelFolders
         return (llm, vision);
     }
 
-    static CausalLanguageModel LanguageModel(TinyModelOptions options) => options.TextModelType switch
+    static CausalLanguageModel LanguageModel(TinyModelOptions options, int vocabulary) => options.TextModelType switch
     {
         QwenConfig.ModelType => new QwenLMHeadModel(new QwenConfig
         {
-            VocabSize = VocabularySize, HiddenSize = options.TextHiddenSize, IntermediateSize = 2 * options.TextIntermediateSize,
+            VocabSize = vocabulary, HiddenSize = options.TextHiddenSize, IntermediateSize = 2 * options.TextIntermediateSize,
             NumHiddenLayers = options.TextLayers, NumAttentionHeads = options.TextHeads, KvChannels = options.TextHiddenSize / options.TextHeads,
         }),
         "qwen2" => new Qwen2ForCausalLM(new Qwen2Config
         {
-            VocabSize = VocabularySize, HiddenSize = options.TextHiddenSize, IntermediateSize = options.TextIntermediateSize, NumHiddenLayers = options.TextLayers,
+            VocabSize = vocabulary, HiddenSize = options.TextHiddenSize, IntermediateSize = options.TextIntermediateSize, NumHiddenLayers = options.TextLayers,
             NumAttentionHeads = options.TextHeads, NumKeyValueHeads = options.TextKeyValueHeads, RopeTheta = 1_000_000, TieWordEmbeddings = true,
         }),
         _ => throw new ArgumentException($"LLM type '{options.TextModelType}' is not one of qwen2, qwen"),

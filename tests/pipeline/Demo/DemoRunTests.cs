@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Commands;
 using Vlm.Pipeline.Demo;
 using Vlm.Tests.TestSupport;
@@ -28,6 +30,12 @@ public class DemoRunTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("etl        24 rows", StringComparison.Ordinal)); // 12 LLaVA + 12 AI Challenger
         Assert.True(File.Exists(result.SampleImage));
         Assert.True(File.Exists(_root.File("demo/output/model/vision_tower/model.safetensors")));
+        // The tiny LLM's vocabulary is Qwen2's trimmed to the demo's texts, and its head has one row per token.
+        var tokenizer = QwenTokenizer.Load(_root.File("demo/models/llm"));
+        using var config = JsonDocument.Parse(File.ReadAllBytes(_root.File("demo/models/llm/config.json")));
+        Assert.Equal(tokenizer.VocabularySize, config.RootElement.GetProperty("vocab_size").GetInt32());
+        Assert.InRange(tokenizer.VocabularySize, 300, 1000);
+        Assert.Contains(lines, l => l.Contains($"trimmed to the {tokenizer.VocabularySize} tokens", StringComparison.Ordinal));
     }
 
     [Fact]
