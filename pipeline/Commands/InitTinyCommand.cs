@@ -1,3 +1,4 @@
+using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Cli;
 using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Vision;
@@ -23,6 +24,7 @@ internal sealed class InitTinyCommand : ICommand
         new("image_size", "tower input size", Default: Defaults.ImageSize.ToString()),
         new("patch_size", "tower patch size", Default: Defaults.PatchSize.ToString()),
         new("seed", "random seed", Default: "0"),
+        new("vocabulary_from", "a UTF-8 text file: the qwen2 LLM's vocabulary becomes Qwen2's trimmed to this text's tokens (other text still encodes, in smaller pieces); a far cheaper output head"),
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -40,13 +42,17 @@ internal sealed class InitTinyCommand : ICommand
         };
         string type = args.Value("llm") ?? Defaults.TextModelType;
         if (type is not ("qwen2" or "qwen")) throw new UsageException($"--llm must be qwen2 or qwen, not '{type}'");
+        string? corpus = args.Value("vocabulary_from");
+        if (corpus is not null && type != "qwen2") throw new UsageException("--vocabulary_from needs --llm qwen2");
+        if (corpus is not null && !File.Exists(corpus)) throw new FileNotFoundException($"{corpus}: no such text file (--vocabulary_from)", corpus);
         var (llm, vision) = TinyModelFolders.Write(args.Required("out"), new TinyModelOptions
         {
+            VocabularyCorpus = corpus is null ? null : [File.ReadAllText(corpus)],
             TextModelType = type, TextHiddenSize = hidden, TextLayers = layers, TextIntermediateSize = hidden * 2, Vision = kind, VisionHiddenSize = hidden, VisionLayers = layers,
             VisionIntermediateSize = hidden * 2, ImageSize = image, PatchSize = patch, Seed = args.Int("seed", 0),
         });
         int features = (image / patch) * (image / patch);
-        output.WriteLine($"llm     {llm} ({(type == "qwen" ? "Qwen-7B architecture" : "Qwen2")}, hidden {hidden}, {layers} layers, vocabulary 151936, tokenizer included)");
+        output.WriteLine($"llm     {llm} ({(type == "qwen" ? "Qwen-7B architecture" : "Qwen2")}, hidden {hidden}, {layers} layers, vocabulary {QwenTokenizer.Load(llm).VocabularySize}{(corpus is null ? "" : $" trimmed to {corpus}")}, tokenizer included)");
         output.WriteLine($"vision  {vision} ({kind}, {image}px, patch {patch}: {features} image tokens per image; tokenize with --image_tokens {features})");
         return ExitCodes.Ok;
     }
