@@ -14,7 +14,7 @@ internal sealed class DemoCommand : ICommand
 
     public string Name => "demo";
     public string Summary => "train a tiny model on built-in shape images end to end and report held-out accuracy (no downloads)";
-    public string Example => "vlm demo   (or, longer: vlm demo --steps 9000; bigger: --hidden 128 --layers 6 --train_images 2000)";
+    public string Example => "vlm demo   (or, longer: vlm demo --steps 16000 --train_images 6000; bigger: --hidden 128 --layers 6)";
 
     static readonly DemoOptions Defaults = new();
 

@@ -52,8 +52,7 @@ internal static class DemoRun
         var tokenizer = QwenTokenizer.Load(llm);
         log($"models     tiny random Qwen2 (hidden {options.Hidden}, {options.Layers} layers, Qwen2's vocabulary trimmed to the {tokenizer.VocabularySize} tokens of the training texts) and CLIP ({options.VisionLayers} layers, {models.ImageSize}px, {imageTokens} features) -> {Path.Combine(root, "models")}");
 
-        // The first question and answer of each LLaVA record only, as the original trains LLaVA data: the
-        // LM head over Qwen2's 151,936 tokens is most of a step's cost, so fewer labelled tokens mean more steps.
+        // The first question and answer of each LLaVA record only, as the original trains LLaVA data.
         var template = new ChatTemplateOptions { Format = ChatFormat.Qwen2, SystemPrompt = null, ImageTokenCount = imageTokens, FirstTurnOnly = true };
         var etl = new EtlRunner(tokenizer, new EtlOptions
         {
