@@ -10,7 +10,7 @@ internal sealed class InitTinyCommand : ICommand
 {
     public string Name => "init-tiny";
     public string Summary => "write tiny random Qwen2 (or Qwen-7B architecture) + CLIP/SigLIP model folders in Hugging Face format";
-    public string Example => "vlm init-tiny --out ./tiny --hidden 64 --layers 2 --vision siglip   (the original's LLM architecture: --llm qwen)";
+    public string Example => "vlm init-tiny --out ./tiny --hidden 64 --layers 2 --vision siglip   (the original's LLM architecture: --llm qwen; a vocabulary trimmed to your texts: --vocabulary_from texts.txt)";
 
     static readonly TinyModelOptions Defaults = new();
 
