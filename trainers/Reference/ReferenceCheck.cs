@@ -1,10 +1,10 @@
+using Vlm.Datasets.Images;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
-using Vlm.Trainers.Training;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Reference;
@@ -27,7 +27,7 @@ internal static class ReferenceCheck
         var keep = inputs.Contains("attention_mask") ? inputs.Read("attention_mask", int64) : inputs.Contains("input_ids") ? ones_like(inputs.Read("input_ids")) : null;
         var compute = Outputs(fixture, Input, name => inputs.Contains(name), keep);
 
-        var results = new List<ReferenceResult>();
+        var results = fixture.Kind == "image-processor" ? DecodedImages(fixture, inputs).ToList() : [];
         foreach (string name in outputs.Names.OrderBy(n => n, StringComparer.Ordinal))
         {
             double tolerance = fixture.ToleranceOf(name);
@@ -106,12 +106,43 @@ internal static class ReferenceCheck
             }
             default: // image-processor
             {
-                var processor = ImagePreprocessor.FromProcessorConfig(Path.Combine(fixture.Folder, "preprocessor_config.json"));
-                const string prefix = "pixel_values_";
-                return (name, _) => name.StartsWith(prefix, StringComparison.Ordinal) && fixture.Images.FirstOrDefault(i => Path.GetFileName(i) == name[prefix.Length..]) is { } image
-                    ? tensor(processor.Pixels([Path.Combine(fixture.Folder, image)]), [1, 3, processor.Size, processor.Size])
+                var processor = new ImageProcessor(ImageProcessorConfig.Read(Path.Combine(fixture.Folder, "preprocessor_config.json")));
+                return (name, _) => ImageOf(fixture, name, PixelValuesPrefix) is { } image
+                    ? ProcessedImage(processor, Path.Combine(fixture.Folder, image))
                     : null;
             }
+        }
+    }
+
+    const string PixelValuesPrefix = "pixel_values_", DecodedPrefix = "rgb_";
+
+    /// <summary>The fixture's image that an output or input named <c>prefix + file name</c> belongs to.</summary>
+    static string? ImageOf(ReferenceFixture fixture, string name, string prefix) =>
+        name.StartsWith(prefix, StringComparison.Ordinal) ? fixture.Images.FirstOrDefault(i => Path.GetFileName(i) == name[prefix.Length..]) : null;
+
+    static Tensor ProcessedImage(ImageProcessor processor, string path)
+    {
+        var image = ImageDecoder.Decode(path);
+        var (height, width) = processor.OutputSize(image.Height, image.Width);
+        return tensor(processor.Process(image), [1, 3, height, width]);
+    }
+
+    /// <summary>
+    /// An image-processor fixture's decoded inputs (<c>rgb_&lt;file&gt;</c>, uint8 [H, W, 3], what PIL
+    /// decoded) against this project's decoder, exactly: a decoder difference is then told apart from a resampling one.
+    /// </summary>
+    static IEnumerable<ReferenceResult> DecodedImages(ReferenceFixture fixture, SafetensorsFile inputs)
+    {
+        foreach (string name in inputs.Names.OrderBy(n => n, StringComparer.Ordinal))
+        {
+            if (ImageOf(fixture, name, DecodedPrefix) is not { } file) continue;
+            var expected = inputs.Read(name, int32);
+            var image = ImageDecoder.Decode(Path.Combine(fixture.Folder, file));
+            var rgba = tensor(image.Pixels, [image.Height, image.Width, 4]).to(int32)[.., .., ..3];
+            var result = rgba.shape.SequenceEqual(expected.shape)
+                ? new ReferenceResult(fixture.Folder, name, (rgba - expected).abs().max().item<int>(), 0)
+                : new ReferenceResult(fixture.Folder, name, double.NaN, 0, $"decoded [{string.Join(", ", rgba.shape)}], expected [{string.Join(", ", expected.shape)}]");
+            yield return result;
         }
     }
 
