@@ -40,30 +40,53 @@ public sealed class ImageProcessor
     }
 
     /// <summary>Writes the image's [3, H, W] values into <paramref name="target"/>, which must be exactly that long.</summary>
-    public void Write(RgbaImage image, Span<float> target)
+    public void Write(RgbaImage image, Span<float> target) => Write(image.View, target);
+
+    [ThreadStatic] static byte[]? t_decoded, t_resized;
+
+    /// <summary>An image file's [3, H, W] values into <paramref name="target"/>, decoding and resizing in buffers reused by the calling thread.</summary>
+    public void WriteFile(string path, Span<float> target) => Write(ImageDecoder.DecodeInto(path, ref t_decoded), target);
+
+    /// <summary>An encoded image's [3, H, W] values into <paramref name="target"/>; <paramref name="name"/> goes into errors.</summary>
+    public void WriteEncoded(byte[] encoded, string name, Span<float> target) => Write(ImageDecoder.DecodeInto(encoded, name, ref t_decoded), target);
+
+    void Write(RgbaPixels image, Span<float> target)
     {
         var (height, width) = OutputSize(image.Height, image.Width);
         int plane = height * width;
         if (target.Length != 3 * plane) throw new ArgumentException($"{target.Length} values for a 3 x {height} x {width} output", nameof(target));
-        var (part, top, left) = ResizeAndCrop(image);
+        var (window, top, left) = Crop(image.Height, image.Width);
+        var (resizedHeight, resizedWidth) = Config.ResizedSize(image.Height, image.Width);
+        var part = ScratchBuffer.AtLeast(ref t_resized, window.Width * window.Height * 4);
+        PilResize.ResizeInto(image, resizedWidth, resizedHeight, Config.Resample, window, part);
         Span<float> red = target[..plane], green = target.Slice(plane, plane), blue = target.Slice(2 * plane, plane);
-        if (part.Width != width || part.Height != height)
+        if (window.Width != width || window.Height != height)
         {
             // A crop larger than the resized image: transformers pads with zero pixels before rescaling.
             red.Fill(_values[0]);
             green.Fill(_values[256]);
             blue.Fill(_values[512]);
         }
-        ReadOnlySpan<float> r = _values.AsSpan(0, 256), g = _values.AsSpan(256, 256), b = _values.AsSpan(512, 256);
-        var pixels = part.Pixels;
-        for (int y = 0; y < part.Height; y++)
+        Normalise(new RgbaPixels(part, window.Width, window.Height), top * width + left, width, red, green, blue);
+    }
+
+    /// <summary>Each pixel's three bytes through the channel tables into the planes, the part's row y at plane offset <c>start + y * width</c>.</summary>
+    unsafe void Normalise(RgbaPixels part, int start, int width, Span<float> red, Span<float> green, Span<float> blue)
+    {
+        fixed (byte* pixels = part.Buffer)
+        fixed (float* table = _values, r = red, g = green, b = blue)
         {
-            int from = y * part.Stride, to = (y + top) * width + left;
-            for (int x = 0; x < part.Width; x++, from += 4, to++)
+            float* tr = table, tg = table + 256, tb = table + 512;
+            for (int y = 0; y < part.Height; y++)
             {
-                red[to] = r[pixels[from]];
-                green[to] = g[pixels[from + 1]];
-                blue[to] = b[pixels[from + 2]];
+                byte* p = pixels + (long)y * part.Stride;
+                int to = start + y * width;
+                for (int x = 0; x < part.Width; x++, p += 4)
+                {
+                    r[to + x] = tr[p[0]];
+                    g[to + x] = tg[p[1]];
+                    b[to + x] = tb[p[2]];
+                }
             }
         }
     }
@@ -74,19 +97,21 @@ public sealed class ImageProcessor
     /// </summary>
     public (RgbaImage Pixels, int Top, int Left) ResizeAndCrop(RgbaImage image)
     {
+        var (window, top, left) = Crop(image.Height, image.Width);
         var (height, width) = Config.ResizedSize(image.Height, image.Width);
-        var window = new PixelWindow(0, 0, width, height);
-        int top = 0, left = 0;
-        if (Config.DoCenterCrop)
-        {
-            // Python's floor division: a crop larger than the image gives a negative offset, i.e. padding.
-            int y = FloorHalf(height - Config.CropHeight), x = FloorHalf(width - Config.CropWidth);
-            int y0 = Math.Max(y, 0), x0 = Math.Max(x, 0);
-            window = new PixelWindow(x0, y0, Math.Min(x + Config.CropWidth, width) - x0, Math.Min(y + Config.CropHeight, height) - y0);
-            top = y0 - y;
-            left = x0 - x;
-        }
         return (PilResize.Resize(image, width, height, Config.Resample, window), top, left);
+    }
+
+    /// <summary>The part of the resized image the output keeps, and where it goes in the output (non-zero when a larger crop pads).</summary>
+    (PixelWindow Window, int Top, int Left) Crop(int imageHeight, int imageWidth)
+    {
+        var (height, width) = Config.ResizedSize(imageHeight, imageWidth);
+        if (!Config.DoCenterCrop) return (new PixelWindow(0, 0, width, height), 0, 0);
+        // Python's floor division: a crop larger than the image gives a negative offset, i.e. padding.
+        int y = FloorHalf(height - Config.CropHeight), x = FloorHalf(width - Config.CropWidth);
+        int y0 = Math.Max(y, 0), x0 = Math.Max(x, 0);
+        var window = new PixelWindow(x0, y0, Math.Min(x + Config.CropWidth, width) - x0, Math.Min(y + Config.CropHeight, height) - y0);
+        return (window, y0 - y, x0 - x);
     }
 
     static int FloorHalf(int n) => (int)Math.Floor(n / 2.0);

@@ -51,10 +51,15 @@ internal sealed class ImagePreprocessor
     {
         int image = 3 * Size * Size;
         var result = new float[paths.Count * image];
-        for (int n = 0; n < paths.Count; n++) _processor.Write(ImageDecoder.Decode(paths[n]), result.AsSpan(n * image, image));
+        for (int n = 0; n < paths.Count; n++) _processor.WriteFile(paths[n], result.AsSpan(n * image, image));
         return result;
     }
 
     /// <summary>One encoded image (PNG, JPEG, ...) held in memory, as [1, 3, Size, Size] values; <paramref name="name"/> goes into errors.</summary>
-    public float[] Pixels(byte[] encoded, string name) => _processor.Process(ImageDecoder.Decode(encoded, name));
+    public float[] Pixels(byte[] encoded, string name)
+    {
+        var result = new float[3 * Size * Size];
+        _processor.WriteEncoded(encoded, name, result);
+        return result;
+    }
 }
