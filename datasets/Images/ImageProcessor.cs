@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Vlm.Datasets.Images;
 
 /// <summary>
@@ -71,6 +73,7 @@ public sealed class ImageProcessor
     }
 
     /// <summary>Each pixel's three bytes through the channel tables into the planes, the part's row y at plane offset <c>start + y * width</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     unsafe void Normalise(RgbaPixels part, int start, int width, Span<float> red, Span<float> green, Span<float> blue)
     {
         fixed (byte* pixels = part.Buffer)

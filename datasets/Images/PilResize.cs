@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -15,7 +16,8 @@ namespace Vlm.Datasets.Images;
 /// The sums are Pillow's integer sums, so the SIMD paths give the same bytes as the scalar one
 /// (tested at every level on every filter): a pixel's four channels sit in four int lanes, so
 /// along a row SSE4.1, AVX2 and AVX-512 take one, two and four taps a step, and down a column 4, 8
-/// and 16 values a step share one weight.
+/// and 16 values a step share one weight. The loops are compiled optimised at once
+/// (<c>AggressiveOptimization</c>): a trainer's first batches would otherwise run them as tier-0 code.
 /// </remarks>
 public static class PilResize
 {
@@ -71,6 +73,7 @@ public static class PilResize
     }
 
     /// <summary>Horizontal pass: row r of the target from source row <c>rowFirst + r</c>; column x from output column <c>x0 + x</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void Horizontal(RgbaPixels from, int rowFirst, int rows, ResampleAxis axis, int x0, int width, byte[] to, SimdLevel level)
     {
         if (level == SimdLevel.None)
@@ -117,6 +120,7 @@ public static class PilResize
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void RowPair(byte* row, int stride, int* starts, int* weights, int taps, int step, int width, uint* output, int outputStride)
     {
         for (int x = 0; x < width; x++)
@@ -165,6 +169,7 @@ public static class PilResize
     }
 
     /// <summary>One pixel's four channel sums over <paramref name="taps"/> pixels along a row, <paramref name="step"/> taps per instruction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe Vector128<int> Taps(byte* p, int* w, int taps, int step)
     {
         var sum = Vector128.Create(ResampleAxis.Half);
@@ -192,6 +197,7 @@ public static class PilResize
     static Vector128<int> Fold(Vector512<int> four) =>
         Sse2.Add(Sse2.Add(four.GetLower().GetLower(), four.GetLower().GetUpper()), Sse2.Add(four.GetUpper().GetLower(), four.GetUpper().GetUpper()));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void HorizontalScalar(RgbaPixels from, int rowFirst, int rows, ResampleAxis axis, int x0, int width, byte[] to)
     {
         fixed (byte* source = from.Buffer, target = to)
@@ -208,6 +214,7 @@ public static class PilResize
     }
 
     /// <summary>Vertical pass: output row y of the target (result row <c>y0 + y</c>) from the middle rows, whose row 0 is source row <paramref name="rowFirst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void Vertical(byte[] from, int rowBytes, int rowFirst, ResampleAxis axis, int y0, int height, byte[] to, SimdLevel level)
     {
         var sums = level == SimdLevel.None ? [] : ScratchBuffer.AtLeast(ref t_sums, rowBytes);
@@ -231,31 +238,44 @@ public static class PilResize
     /// One output row: tap after tap, a source row widened and added into a row of int sums with
     /// the same weight for every value (16, 8 or 4 values a step), then the sums rounded into bytes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void ColumnTaps(byte* top, int rowBytes, int* w, int count, int* acc, byte* output, SimdLevel level)
     {
-        int wide16 = level >= SimdLevel.Avx512 ? rowBytes & ~15 : 0, wide8 = level >= SimdLevel.Avx2 ? rowBytes & ~7 : 0;
-        new Span<int>(acc, rowBytes).Fill(ResampleAxis.Half);
+        int i = 0;
+        if (level >= SimdLevel.Avx512)
+        {
+            // 16 values a step, summed in a register down the column, then clip8 as a signed clamp at 0 and
+            // an unsigned saturating narrow to bytes (vpmovusdb).
+            var weights = stackalloc Vector512<int>[count];
+            for (int t = 0; t < count; t++) weights[t] = Vector512.Create(w[t]);
+            var half = Vector512.Create(ResampleAxis.Half);
+            for (; i + 16 <= rowBytes; i += 16)
+            {
+                var sum = half;
+                byte* p = top + i;
+                for (int t = 0; t < count; t++, p += rowBytes)
+                    sum = Avx512F.Add(sum, Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(p)), weights[t]));
+                var clipped = Avx512F.Max(Avx512F.ShiftRightArithmetic(sum, ResampleAxis.PrecisionBits), Vector512<int>.Zero);
+                Sse2.Store(output + i, Avx512F.ConvertToVector128ByteWithSaturation(clipped.AsUInt32()));
+            }
+        }
+        int wide8 = level >= SimdLevel.Avx2 ? rowBytes & ~7 : i;
+        new Span<int>(acc + i, rowBytes - i).Fill(ResampleAxis.Half);
         for (int t = 0; t < count; t++)
         {
             byte* p = top + (long)t * rowBytes;
-            int i = 0;
-            if (level >= SimdLevel.Avx512)
-            {
-                var weight = Vector512.Create(w[t]);
-                for (; i < wide16; i += 16)
-                    Avx512F.Store(acc + i, Avx512F.Add(Avx512F.LoadVector512(acc + i), Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(p + i)), weight)));
-            }
+            int j = i;
             if (level >= SimdLevel.Avx2)
             {
                 var weight = Vector256.Create(w[t]);
-                for (; i < wide8; i += 8)
-                    Avx.Store(acc + i, Avx2.Add(Avx.LoadVector256(acc + i), Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p + i), weight)));
+                for (; j < wide8; j += 8)
+                    Avx.Store(acc + j, Avx2.Add(Avx.LoadVector256(acc + j), Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p + j), weight)));
             }
             var narrow = Vector128.Create(w[t]);
-            for (; i < rowBytes; i += 4)
-                Sse2.Store(acc + i, Sse2.Add(Sse2.LoadVector128(acc + i), Sse41.MultiplyLow(Sse41.ConvertToVector128Int32(p + i), narrow)));
+            for (; j < rowBytes; j += 4)
+                Sse2.Store(acc + j, Sse2.Add(Sse2.LoadVector128(acc + j), Sse41.MultiplyLow(Sse41.ConvertToVector128Int32(p + j), narrow)));
         }
-        for (int i = 0; i < rowBytes; i += 4) *(uint*)(output + i) = Pack(Sse2.LoadVector128(acc + i));
+        for (; i < rowBytes; i += 4) *(uint*)(output + i) = Pack(Sse2.LoadVector128(acc + i));
     }
 
     /// <summary>clip8 on four lanes: arithmetic shift, then saturation to 0..255 through int16; the four bytes as one pixel.</summary>

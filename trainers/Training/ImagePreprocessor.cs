@@ -50,7 +50,8 @@ internal sealed class ImagePreprocessor
     public float[] Pixels(IReadOnlyList<string> paths)
     {
         int image = 3 * Size * Size;
-        var result = new float[paths.Count * image];
+        // Every value is written below, so the batch (megabytes: 16 SigLIP-384 images are 28 MB) is not zeroed first.
+        var result = GC.AllocateUninitializedArray<float>(paths.Count * image);
         for (int n = 0; n < paths.Count; n++) _processor.WriteFile(paths[n], result.AsSpan(n * image, image));
         return result;
     }
