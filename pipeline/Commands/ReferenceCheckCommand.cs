@@ -25,7 +25,7 @@ internal sealed class ReferenceCheckCommand : ICommand
             : Directory.GetDirectories(root).Where(ReferenceFixture.IsFixture).Order(StringComparer.Ordinal).ToList();
         if (folders.Count == 0) throw new UsageException($"{root}: no {ReferenceFixture.FileName} in it or in its sub-folders");
 
-        int failed = 0, compared = 0;
+        int failed = 0, compared = 0, skipped = 0;
         foreach (string folder in folders)
         {
             var fixture = ReferenceFixture.Read(folder);
@@ -38,10 +38,12 @@ internal sealed class ReferenceCheckCommand : ICommand
                 string diff = double.IsNaN(result.MaxAbsDiff) ? "-" : result.MaxAbsDiff.ToString("E2", CultureInfo.InvariantCulture);
                 output.WriteLine($"{name,-24} {fixture.Kind,-15} {result.Output,-28} max |diff| {diff,-9} tolerance {result.Tolerance.ToString("G3", CultureInfo.InvariantCulture),-7} {verdict}");
                 if (!result.Skipped) compared++;
+                else skipped++;
                 if (!result.Passed) failed++;
             }
         }
-        output.WriteLine($"{compared} output(s) compared in {folders.Count} fixture(s): {(failed == 0 ? "all within tolerance" : $"{failed} over tolerance or not comparable")}");
+        output.WriteLine($"{compared} output(s) compared in {folders.Count} fixture(s): {(failed == 0 ? "all within tolerance" : $"{failed} over tolerance or not comparable")}"
+            + (skipped == 0 ? "" : $"; {skipped} skipped (see above)"));
         return failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 }

@@ -11,7 +11,10 @@ internal sealed record ReferenceFixture(string Folder, string Kind, string? Chec
     IReadOnlyDictionary<string, double> Tolerance, IReadOnlyList<string> Images, string? Call)
 {
     public const string FileName = "fixture.json";
+    /// <summary>The kinds this project checks. A fixture of another kind of the format (a model family not implemented yet) is reported as skipped, not failed.</summary>
     public static readonly string[] Kinds = ["qwen2", "qwen", "clip-vision", "siglip-vision", "llava", "lora", "image-processor"];
+
+    public bool IsImplemented => Kinds.Contains(Kind);
 
     public static bool IsFixture(string folder) => File.Exists(Path.Combine(folder, FileName));
 
@@ -24,7 +27,6 @@ internal sealed record ReferenceFixture(string Folder, string Kind, string? Chec
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
             var root = doc.RootElement;
             string kind = String(root, "kind") ?? throw new CheckpointFormatException(path, null, "\"kind\" is missing");
-            if (!Kinds.Contains(kind)) throw new CheckpointFormatException(path, null, $"kind '{kind}' is not one of {string.Join(", ", Kinds)}");
             var tolerance = new Dictionary<string, double>(StringComparer.Ordinal);
             if (root.TryGetProperty("tolerance", out var t) && t.ValueKind == JsonValueKind.Object)
                 foreach (var entry in t.EnumerateObject()) tolerance[entry.Name] = entry.Value.GetDouble();
