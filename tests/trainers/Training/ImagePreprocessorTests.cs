@@ -39,13 +39,17 @@ public class ImagePreprocessorTests : IDisposable
         var clip = ImagePreprocessor.For(new VisionConfig { Kind = VisionKind.Clip, ImageSize = 16, PatchSize = 8 }, null);
         var pixels = clip.Pixels([Stripes()]);
         Assert.Equal(3 * 16 * 16, pixels.Length);
-        // The centre square (x 50..150) is all green: G = (1 - 0.4578275) / 0.26130258, R = (0 - 0.48145466) / 0.26862954.
-        foreach (var (y, x) in new[] { (0, 0), (8, 8), (15, 15), (3, 12) })
+        // Resized to 32 x 16 (6.25 source pixels an output pixel), then columns 8..23 kept: the source's green
+        // middle (x 50..150). Away from the crop's edges (bicubic reaches 12.5 source pixels) it is all green:
+        // G = (1 - 0.4578275) / 0.26130258, R = (0 - 0.48145466) / 0.26862954.
+        foreach (var (y, x) in new[] { (0, 4), (8, 8), (15, 11), (3, 6) })
         {
             Assert.Equal((0 - 0.48145466f) / 0.26862954f, At(pixels, 16, 0, y, x), 4);
             Assert.Equal((1 - 0.4578275f) / 0.26130258f, At(pixels, 16, 1, y, x), 4);
             Assert.Equal((0 - 0.40821073f) / 0.27577711f, At(pixels, 16, 2, y, x), 4);
         }
+        // The crop comes after the resize, as in Hugging Face's processor: the edge columns carry some of the red next to them.
+        Assert.True(At(pixels, 16, 0, 8, 0) > (0 - 0.48145466f) / 0.26862954f + 0.1f);
     }
 
     [Fact]
