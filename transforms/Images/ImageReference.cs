@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Microsoft.ML.Data;
+using Vlm.Datasets.Images;
 
 namespace Vlm.Transforms.Images;
 
@@ -11,8 +11,9 @@ public sealed record ImageReference(string RelativePath, string? FullPath, strin
     /// <summary>
     /// Resolves <paramref name="reference"/> under <paramref name="root"/>: the path must stay inside
     /// the root (no "..", no absolute path, no symbolic link leading out), the file must exist, be
-    /// non-empty and decode as an image (through Microsoft.ML.ImageAnalytics). The content hash is
-    /// SHA-256 of the file's bytes, read once for both hashing and decoding.
+    /// non-empty and decode as an image with the decoder training and prediction use
+    /// (<see cref="ImageDecoder"/>), so an image the ETL accepts is one the model can read. The content
+    /// hash is SHA-256 of the file's bytes, read once for both hashing and decoding.
     /// </summary>
     public static ImageReference Resolve(string root, string reference)
     {
@@ -34,11 +35,10 @@ public sealed record ImageReference(string RelativePath, string? FullPath, strin
         byte[] bytes = File.ReadAllBytes(full);
         try
         {
-            using var image = MLImage.CreateFromStream(new MemoryStream(bytes, writable: false));
-            if (image.Width <= 0 || image.Height <= 0) return Reject(relative, "image has no pixels");
+            var image = ImageDecoder.Decode(bytes, full);
             return new ImageReference(relative, full, Convert.ToHexStringLower(SHA256.HashData(bytes)), image.Width, image.Height, null);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+        catch (InvalidDataException)
         {
             return Reject(relative, "image does not decode");
         }
