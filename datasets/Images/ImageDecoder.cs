@@ -3,8 +3,9 @@ using SkiaSharp;
 namespace Vlm.Datasets.Images;
 
 /// <summary>
-/// Encoded images (PNG, JPEG, GIF, BMP, WebP) to <see cref="RgbaImage"/> with SkiaSharp, the decoder under
-/// Microsoft.ML.ImageAnalytics. The colours are PIL's <c>convert("RGB")</c>: straight (not
+/// Encoded images (PNG, JPEG, GIF, BMP, WebP) to <see cref="RgbaImage"/> with SkiaSharp (libpng,
+/// libjpeg-turbo). The one decoder of the project: the ETL's image check, training, prediction, chat
+/// and serve all decode here. The colours are PIL's <c>convert("RGB")</c>: straight (not
 /// premultiplied) values, no colour-profile conversion, no EXIF rotation, alpha ignored later; for
 /// these formats libpng and libjpeg-turbo give PIL's bytes (the processor fixtures check it).
 /// </summary>

@@ -7,7 +7,7 @@ namespace Vlm.Pipeline.Bench;
 
 /// <summary>
 /// Images per second through the tower's preprocessing (decode, resize, normalise) at CLIP-224 and
-/// SigLIP-384, against decoding alone with the same decoder (SkiaSharp, under ImageAnalytics) on
+/// SigLIP-384, against decoding alone with the same decoder (SkiaSharp) on
 /// the same JPEGs: decoding is the floor no preprocessing can beat.
 /// </summary>
 internal static class ImageBench
