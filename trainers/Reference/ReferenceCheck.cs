@@ -3,6 +3,7 @@ using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Models.Modules;
+using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 using static TorchSharp.torch;
@@ -71,7 +72,7 @@ internal static class ReferenceCheck
         if (!File.Exists(config)) return null; // loading says what is missing
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(config));
         string? text = doc.RootElement.TryGetProperty("text_config", out var t) && t.TryGetProperty("model_type", out var m) ? m.GetString() : null;
-        return text is null or "qwen2" or "qwen2_5" or "qwen3" ? null : $"a LLaVA over a '{text}' language model is not implemented (Qwen2-family text configs are)";
+        return text is null || Qwen2Config.IsFamily(text) ? null : $"a LLaVA over a '{text}' language model is not implemented (Qwen2-family text configs are)";
     }
 
     /// <summary>For an output name and its expected tensor, what this project computes (null: not an output of this kind).</summary>

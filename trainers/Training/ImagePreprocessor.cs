@@ -22,8 +22,6 @@ internal sealed class ImagePreprocessor
 
     public int Size { get; }
 
-    public ImageProcessorConfig Config => _processor.Config;
-
     public static ImagePreprocessor For(VisionConfig tower, string? towerFolder)
     {
         string? file = towerFolder is null ? null : Path.Combine(towerFolder, "preprocessor_config.json");

@@ -20,10 +20,13 @@ internal sealed record Qwen2Config : ILanguageModelConfig
 
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
+    /// <summary>Whether a <c>model_type</c> is one this config and its modules load.</summary>
+    public static bool IsFamily(string modelType) => modelType is "qwen2" or "qwen2_5" or "qwen3";
+
     public static Qwen2Config From(HfConfig config)
     {
         string type = config.String("model_type", "qwen2")!;
-        if (type is not ("qwen2" or "qwen2_5" or "qwen3"))
+        if (!IsFamily(type))
             throw new CheckpointFormatException(config.Path, null, $"model_type '{type}' is not a Qwen2-family language model");
         var c = new Qwen2Config
         {
