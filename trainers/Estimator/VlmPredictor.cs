@@ -56,7 +56,7 @@ internal sealed class VlmPredictor : IDisposable
             var keep = ones_like(inputIds);
             Tensor? pixels = null;
             if (record.Image is not null)
-                pixels = tensor(ImagePixels(input), [1, 3, _images.Size, _images.Size], device: device).to(Model.LanguageModel.HeadWeight.dtype);
+                pixels = ImagePixels(input).to(device).to(Model.LanguageModel.HeadWeight.dtype);
             var text = new StreamingText(_tokenizer, onText);
             var answer = AnswerGenerator.Generate(Model, inputIds, keep, pixels, options, (_, id) => text.Add(id))[0];
             return text.Finish(_tokenizer.Decode(answer.Select(id => (int)id)));
@@ -75,7 +75,7 @@ internal sealed class VlmPredictor : IDisposable
         return new ConversationRecord("prompt", hasImage ? "image" : null, turns);
     }
 
-    float[] ImagePixels(VlmInput input) => string.IsNullOrEmpty(input.Image)
+    Tensor ImagePixels(VlmInput input) => string.IsNullOrEmpty(input.Image)
         ? _images.Pixels(input.ImageBytes, $"the uploaded image ({input.ImageBytes.Length} bytes)")
         : _images.Pixels([input.Image]);
 

@@ -1,4 +1,6 @@
 using Vlm.Datasets.Images;
+using Vlm.Trainers.Checkpoints;
+using static TorchSharp.torch;
 using Vlm.Trainers.Models.Vision;
 
 namespace Vlm.Trainers.Training;
@@ -44,21 +46,34 @@ internal sealed class ImagePreprocessor
         return new ImagePreprocessor(new ImageProcessor(config), height);
     }
 
-    /// <summary>The images as [N, 3, Size, Size] values, channel planes R, G, B, normalised.</summary>
-    public float[] Pixels(IReadOnlyList<string> paths)
+    /// <summary>
+    /// The images as a [N, 3, Size, Size] float32 CPU tensor, channel planes R, G, B, normalised, written
+    /// in place: a batch is megabytes (16 SigLIP-384 images are 28 MB), and a fresh managed array per
+    /// batch, copied again into a tensor, cost a tenth of the preprocessing in page faults and copies.
+    /// </summary>
+    public unsafe Tensor Pixels(IReadOnlyList<string> paths)
     {
         int image = 3 * Size * Size;
-        // Every value is written below, so the batch (megabytes: 16 SigLIP-384 images are 28 MB) is not zeroed first.
-        var result = GC.AllocateUninitializedArray<float>(paths.Count * image);
-        for (int n = 0; n < paths.Count; n++) _processor.WriteFile(paths[n], result.AsSpan(n * image, image));
-        return result;
+        // Every value is written below, so the batch is not zeroed first.
+        var result = empty([paths.Count, 3, Size, Size], float32);
+        try
+        {
+            float* values = (float*)NativeTensorMemory.DataPointer(result);
+            for (int n = 0; n < paths.Count; n++) _processor.WriteFile(paths[n], new Span<float>(values + (long)n * image, image));
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>One encoded image (PNG, JPEG, ...) held in memory, as [1, 3, Size, Size] values; <paramref name="name"/> goes into errors.</summary>
-    public float[] Pixels(byte[] encoded, string name)
+    /// <summary>One encoded image (PNG, JPEG, ...) held in memory, as a [1, 3, Size, Size] CPU tensor; <paramref name="name"/> goes into errors.</summary>
+    public Tensor Pixels(byte[] encoded, string name)
     {
         var result = new float[3 * Size * Size];
         _processor.WriteEncoded(encoded, name, result);
-        return result;
+        return tensor(result, [1, 3, Size, Size]);
     }
 }

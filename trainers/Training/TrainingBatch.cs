@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Vlm.Trainers.Training;
 
 /// <summary>A padded batch: ids, keep mask and labels [B, T] (right padded; padding labelled -100) and the images of its rows.</summary>
-internal sealed class TrainingBatch(long[] ids, long[] keep, long[] labels, int rows, int length, float[]? pixels, int images, int imageSize)
+internal sealed class TrainingBatch(long[] ids, long[] keep, long[] labels, int rows, int length, Tensor? pixels, int images)
 {
     public int Rows => rows;
     public int Length => length;
@@ -28,14 +28,27 @@ internal sealed class TrainingBatch(long[] ids, long[] keep, long[] labels, int 
             }
         }
         var paths = examples.Where(e => e.Image is not null).Select(e => Path.Combine(imageRoot, e.Image!)).ToList();
-        var pixels = paths.Count == 0 ? null : images.Pixels(paths);
-        return new TrainingBatch(ids, keep, labels, rows, length, pixels, paths.Count, images.Size);
+        // The batch owns its images until ToTensors, whichever thread made it: a task waited on may run inline,
+        // inside a step's dispose scope, and that scope must not free the next step's images.
+        var pixels = paths.Count == 0 ? null : images.Pixels(paths).DetachFromDisposeScope();
+        return new TrainingBatch(ids, keep, labels, rows, length, pixels, paths.Count);
     }
 
-    /// <summary>The batch as tensors on <paramref name="device"/>.</summary>
-    public (Tensor Ids, Tensor Keep, Tensor Labels, Tensor? Pixels) ToTensors(Device device) =>
-        (tensor(ids, [rows, length], device: device), tensor(keep, [rows, length], device: device), tensor(labels, [rows, length], device: device),
-         pixels is null ? null : tensor(pixels, [images, 3, imageSize, imageSize], device: device));
+    /// <summary>
+    /// The batch as tensors on <paramref name="device"/>, owned by the caller's dispose scope. Called
+    /// once: the images' tensor, made on the decoding thread outside any scope, is handed over.
+    /// </summary>
+    public (Tensor Ids, Tensor Keep, Tensor Labels, Tensor? Pixels) ToTensors(Device device)
+    {
+        Tensor? onDevice = null;
+        if (pixels is not null)
+        {
+            onDevice = pixels.to(device);
+            pixels.Dispose(); // the new handle keeps the storage when the device is the same
+            pixels = null;
+        }
+        return (tensor(ids, [rows, length], device: device), tensor(keep, [rows, length], device: device), tensor(labels, [rows, length], device: device), onDevice);
+    }
 
     public long Tokens => keep.Sum();
 }

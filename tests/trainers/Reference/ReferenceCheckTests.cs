@@ -102,7 +102,7 @@ public class ReferenceCheckTests : IDisposable
         File.Copy(Path.Combine(vision, "preprocessor_config.json"), Path.Combine(processor, "preprocessor_config.json"));
         File.WriteAllBytes(Path.Combine(processor, "red.png"), new Vlm.Datasets.Synthetic.ShapeScene("circle", "red", "large", "center").ToPng(20));
         var preprocessor = Vlm.Trainers.Training.ImagePreprocessor.FromProcessorConfig(Path.Combine(processor, "preprocessor_config.json"));
-        WriteFixture(processor, "image-processor", [], [("pixel_values_red.png", tensor(preprocessor.Pixels([Path.Combine(processor, "red.png")]), [1, 3, 16, 16]))],
+        WriteFixture(processor, "image-processor", [], [("pixel_values_red.png", preprocessor.Pixels([Path.Combine(processor, "red.png")]))],
             new JsonObject { ["images"] = new JsonArray("red.png") });
 
         var (code, output, error) = CommandHarness.Run(new ReferenceCheckCommand(), _root.File("fixtures"));

@@ -31,13 +31,18 @@ public class ImagePreprocessorTests : IDisposable
         return path;
     }
 
+    static float[] Values(TorchSharp.torch.Tensor pixels)
+    {
+        using (pixels) return pixels.data<float>().ToArray();
+    }
+
     static float At(float[] pixels, int size, int channel, int y, int x) => pixels[channel * size * size + y * size + x];
 
     [Fact]
     public void Clip_keeps_the_centre_square_and_normalises_with_its_mean_and_std()
     {
         var clip = ImagePreprocessor.For(new VisionConfig { Kind = VisionKind.Clip, ImageSize = 16, PatchSize = 8 }, null);
-        var pixels = clip.Pixels([Stripes()]);
+        var pixels = Values(clip.Pixels([Stripes()]));
         Assert.Equal(3 * 16 * 16, pixels.Length);
         // Resized to 32 x 16 (6.25 source pixels an output pixel), then columns 8..23 kept: the source's green
         // middle (x 50..150). Away from the crop's edges (bicubic reaches 12.5 source pixels) it is all green:
@@ -56,7 +61,7 @@ public class ImagePreprocessorTests : IDisposable
     public void Siglip_squashes_the_whole_image_so_red_stays_left_and_blue_right()
     {
         var siglip = ImagePreprocessor.For(new VisionConfig { Kind = VisionKind.Siglip, ImageSize = 16, PatchSize = 8 }, null);
-        var pixels = siglip.Pixels([Stripes()]);
+        var pixels = Values(siglip.Pixels([Stripes()]));
         Assert.Equal(1f, At(pixels, 16, 0, 8, 1), 2); // red: (1 - 0.5) / 0.5
         Assert.Equal(-1f, At(pixels, 16, 2, 8, 1), 2);
         Assert.Equal(1f, At(pixels, 16, 1, 8, 8), 2); // green
@@ -69,7 +74,7 @@ public class ImagePreprocessorTests : IDisposable
     {
         var clip = ImagePreprocessor.For(new VisionConfig { ImageSize = 16, PatchSize = 8 }, null);
         string file = Stripes();
-        Assert.Equal(clip.Pixels([file]), clip.Pixels(File.ReadAllBytes(file), "upload"));
+        Assert.Equal(Values(clip.Pixels([file])), Values(clip.Pixels(File.ReadAllBytes(file), "upload")));
         var e = Assert.Throws<InvalidDataException>(() => clip.Pixels("not a picture"u8.ToArray(), "the upload"));
         Assert.Contains("the upload: the image cannot be read", e.Message);
     }
