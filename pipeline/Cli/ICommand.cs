@@ -20,4 +20,6 @@ internal static class ExitCodes
     public const int Failed = 1;
     /// <summary>The command line itself was wrong.</summary>
     public const int Usage = 2;
+    /// <summary>Stopped by SIGTERM or SIGINT after saving its work; run again (with <c>--resume</c>) to continue (sysexits' EX_TEMPFAIL).</summary>
+    public const int Interrupted = 75;
 }

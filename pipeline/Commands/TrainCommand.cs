@@ -119,7 +119,16 @@ internal sealed class TrainCommand : ICommand
             $"step {e.Step}  loss {e.Loss:F4}  lr {e.LearningRate:E2}  projector lr {e.ProjectorLearningRate:E2}  grad norm {e.GradNorm:F2}  {e.TokensPerSecond:F0} tokens/s  {e.SamplesPerSecond:F1} samples/s");
             estimator.OnEval = e => progress.WriteLine($"step {e.Step}  eval loss {e.Loss:F4} over {e.Tokens} tokens");
             estimator.OnStep = (step, _) => progress.Report(step);
-            using var model = estimator.Fit(ml.Data.LoadShards(data), validation);
+            using var stop = StopSignals.Create();
+            try
+            {
+                using var model = estimator.Fit(ml.Data.LoadShards(data), validation, stop.Token);
+            }
+            catch (TrainingInterruptedException e)
+            {
+                progress.WriteLine($"{stop.Signal}: {e.Message}");
+                return ExitCodes.Interrupted;
+            }
         }
         output.WriteLine($"model -> {Path.GetFullPath(Path.Combine(options.OutputDir, VlmEstimator.ModelFolderName))}  (vlm predict --weights <that folder> --image <file> --prompt <text>)");
         return ExitCodes.Ok;

@@ -53,6 +53,8 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
         var device = TorchDevice.Select(_ml);
         var tokenizer = QwenTokenizer.Load(tokenizerPath);
         var encoder = new ConversationEncoder(tokenizer, _options.Template);
+        // A new projector's weights are drawn while loading: seeded here, or two runs with one seed would differ.
+        torch.random.manual_seed(_options.Seed);
         var model = VlmCheckpoints.Load(_options.LlmPath, _options.VisionPath, encoder.ImageTokenId, new VisionFeatureOptions { Layer = _options.VisionFeatureLayer });
         try
         {

@@ -22,9 +22,16 @@ internal static class TrainingCheckpoints
 
     public static string? Latest(string outputDir) =>
         !Directory.Exists(outputDir) ? null : Directory.GetDirectories(outputDir, Prefix + "*")
-            .Select(d => (Dir: d, Step: int.TryParse(Path.GetFileName(d)[Prefix.Length..], out int s) ? s : -1))
+            .Select(d => (Dir: d, Step: Step(d)))
             .Where(d => d.Step >= 0 && File.Exists(Path.Combine(d.Dir, StateFile)))
             .OrderByDescending(d => d.Step).Select(d => d.Dir).FirstOrDefault();
+
+    /// <summary>The step in a checkpoint folder's name, or -1 when the name is not a checkpoint's.</summary>
+    public static int Step(string folder)
+    {
+        string name = Path.GetFileName(folder);
+        return name.StartsWith(Prefix, StringComparison.Ordinal) && int.TryParse(name.AsSpan(Prefix.Length), out int step) ? step : -1;
+    }
 
     public static void Save(string outputDir, VlmModel model, AdamW optimizer, TrainerState state, VlmTrainerOptions options, int keep)
     {
@@ -41,7 +48,7 @@ internal static class TrainingCheckpoints
         Directory.Move(temp, final);
         foreach (var old in Directory.GetDirectories(outputDir, Prefix + "*")
                      .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal))
-                     .OrderByDescending(d => int.TryParse(Path.GetFileName(d)[Prefix.Length..], out int s) ? s : -1)
+                     .OrderByDescending(Step)
                      .Skip(keep))
             Directory.Delete(old, recursive: true);
     }

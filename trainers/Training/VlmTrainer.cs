@@ -9,6 +9,17 @@ namespace Vlm.Trainers.Training;
 public sealed class TrainingDivergedException(string message) : Exception(message);
 
 /// <summary>
+/// Training was asked to stop (a cancelled token: SIGTERM or SIGINT from the command line) and did so
+/// at a step boundary after writing <see cref="Checkpoint"/>; <c>--resume</c> continues from it exactly.
+/// </summary>
+public sealed class TrainingInterruptedException(int step, string? checkpoint)
+    : OperationCanceledException(checkpoint is null ? $"training stopped before step {step + 1}; no checkpoint was written" : $"training stopped after step {step}; checkpoint {checkpoint} holds it (resume to continue)")
+{
+    public int Step => step;
+    public string? Checkpoint => checkpoint;
+}
+
+/// <summary>
 /// The training loop: AdamW with parameter groups (the projector at <c>feature_proj_lr</c>; no
 /// weight decay on biases and norms), warm-up and schedule, gradient accumulation and clipping,
 /// the loss only on labelled positions, the next batch's images decoded on a background thread
@@ -68,7 +79,11 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
         double lossSum = 0; long tokens = 0, samples = 0; int lossSteps = 0;
         for (int step = start; step < total; step++)
         {
-            cancellation.ThrowIfCancellationRequested();
+            if (cancellation.IsCancellationRequested)
+            {
+                next?.Wait();
+                throw new TrainingInterruptedException(step, TrainingCheckpoints.Latest(options.OutputDir) is { } saved && TrainingCheckpoints.Step(saved) == step ? saved : null);
+            }
             double factor = LearningRateSchedule.Factor(options.LrSchedulerType, step, options.WarmupSteps, total);
             foreach (var group in groups) group.LearningRate = group.BaseLearningRate * factor;
             double stepLoss = 0;
@@ -114,7 +129,8 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                     events?.Write(eval);
                     AfterEval?.Invoke(eval);
                 }
-                if (done % options.SaveSteps == 0 || done == total)
+                // Asked to stop: this step's checkpoint now, not at the next save step, so no work is lost.
+                if (done % options.SaveSteps == 0 || done == total || cancellation.IsCancellationRequested)
                 {
                     next?.Wait();
                     TrainingCheckpoints.Save(options.OutputDir, model, optimizer,

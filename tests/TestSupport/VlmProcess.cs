@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Vlm.Tests.TestSupport;
+
+/// <summary>
+/// The <c>vlm</c> program as a real process (the test output folder has <c>vlm.dll</c>), for what
+/// only a process shows: signals, kills, a fresh random generator, exit codes.
+/// </summary>
+internal sealed class VlmProcess : IDisposable
+{
+    readonly Process _process;
+    readonly List<string> _lines = [];
+    readonly System.Text.StringBuilder _error = new();
+
+    public VlmProcess(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vlm.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        _process = Process.Start(start) ?? throw new InvalidOperationException("vlm did not start");
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) { _lines.Add(e.Data); Monitor.PulseAll(_lines); } };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_error) _error.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Output { get { lock (_lines) return string.Join('\n', _lines); } }
+    public string Error { get { lock (_error) return _error.ToString(); } }
+
+    /// <summary>Waits until a printed line contains <paramref name="text"/>; false when the process ends or the time is up first.</summary>
+    public bool WaitForLine(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_lines)
+        {
+            while (!_lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+            {
+                if (_process.HasExited || DateTime.UtcNow > deadline) return false;
+                Monitor.Wait(_lines, TimeSpan.FromMilliseconds(100));
+            }
+            return true;
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int signal);
+
+    public const int SIGINT = 2, SIGKILL = 9, SIGTERM = 15;
+
+    public void Signal(int signal)
+    {
+        if (kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>The exit code, after waiting for the end (killed on time-out).</summary>
+    public int Wait(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"vlm ran past {timeout}: {Output}\n{Error}");
+        }
+        _process.WaitForExit(); // the output's last lines
+        return _process.ExitCode;
+    }
+
+    /// <summary>Runs to the end and returns the exit code, output and errors.</summary>
+    public static (int Code, string Out, string Err) Run(TimeSpan timeout, params string[] args)
+    {
+        using var process = new VlmProcess(args);
+        int code = process.Wait(timeout);
+        return (code, process.Output, process.Error);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+}
