@@ -98,6 +98,33 @@ public class VlmTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_that_cannot_be_written_leaves_the_previous_one_intact_and_says_so()
+    {
+        using var disk = new SmallDisk();
+        var options = Options(TrainableParts.ProjectorAndLora) with { MaxSteps = 6, SaveSteps = 2, OutputDir = disk.Path };
+        var examples = Examples(6);
+        using (var model = TinyModels.Vlm(seed: 5))
+        {
+            var e = Assert.Throws<IOException>(() => Trainer(model, options, step =>
+            {
+                if (step != 2) return;
+                // After the first checkpoint: the disk is full (or, without a small disk to fill, the next checkpoint's folder is taken by a file).
+                if (disk.IsSmall) disk.Fill(bytesLeft: 2048);
+                else File.WriteAllText(Path.Combine(disk.Path, "checkpoint-4.tmp"), "");
+            }).Train(examples));
+            Assert.Contains("checkpoint-4: the checkpoint could not be written", e.Message);
+            Assert.Contains($"{Path.Combine(disk.Path, "checkpoint-2")}, is intact", e.Message);
+        }
+        Assert.Equal(["checkpoint-2"], Directory.GetDirectories(disk.Path, "checkpoint-*").Select(Path.GetFileName));
+        if (disk.IsSmall) Assert.False(Path.Exists(Path.Combine(disk.Path, "checkpoint-4.tmp"))); // the partial folder's space is given back
+
+        File.Delete(disk.IsSmall ? Path.Combine(disk.Path, "filler") : Path.Combine(disk.Path, "checkpoint-4.tmp"));
+        using var resumed = TinyModels.Vlm(seed: 5);
+        Trainer(resumed, options).Train(examples);
+        Assert.True(Directory.Exists(Path.Combine(disk.Path, "checkpoint-6")));
+    }
+
+    [Fact]
     public void Conflicting_options_are_refused_before_any_work()
     {
         using var model = TinyModels.Vlm();
