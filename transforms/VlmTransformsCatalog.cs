@@ -25,8 +25,9 @@ public static class VlmTransformsCatalog
     /// <param name="catalog">The data catalog.</param>
     /// <param name="source">The file, its format and its image folder.</param>
     /// <param name="seed">Seeds the caption policy of caption sources.</param>
-    public static IDataView LoadConversations(this DataOperationsCatalog catalog, EtlSource source, int seed = 42) =>
-        new ConversationDataView(source, seed);
+    /// <param name="allowPartial">A break in the file's framing (truncated) ends it as one rejected record instead of failing the read.</param>
+    public static IDataView LoadConversations(this DataOperationsCatalog catalog, EtlSource source, int seed = 42, bool allowPartial = false) =>
+        new ConversationDataView(source, seed, allowPartial);
 
     /// <summary>Opens the Parquet shards of an ETL output folder (its <c>manifest.json</c>).</summary>
     /// <param name="catalog">The data catalog.</param>

@@ -11,29 +11,37 @@ namespace Vlm.Datasets.Images;
 /// </summary>
 public static class ImageDecoder
 {
-    public static RgbaImage Decode(string path)
+    /// <summary>
+    /// The largest image decoded, in pixels: Pillow's <c>MAX_IMAGE_PIXELS</c> (about 9459 x 9459, 358 MB
+    /// as RGBA). The size is read from the header before any pixel memory is taken, so a small file
+    /// that claims 100000 x 100000 pixels (a decompression bomb) is refused at once.
+    /// </summary>
+    public const long DefaultMaxPixels = 89_478_485;
+
+    public static RgbaImage Decode(string path, long maxPixels = DefaultMaxPixels)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such image file", path);
-        return Decode(File.ReadAllBytes(path), path);
+        return Decode(File.ReadAllBytes(path), path, maxPixels);
     }
 
     /// <summary>One encoded image held in memory; <paramref name="name"/> goes into errors.</summary>
-    public static RgbaImage Decode(byte[] encoded, string name)
+    public static RgbaImage Decode(byte[] encoded, string name, long maxPixels = DefaultMaxPixels)
     {
         byte[]? exact = null;
-        var pixels = DecodeInto(Codec(encoded, name), name, ref exact, exactSize: true);
+        var pixels = DecodeInto(Codec(encoded, name), name, ref exact, exactSize: true, maxPixels);
         return new RgbaImage(pixels.Width, pixels.Height, pixels.Buffer);
     }
 
     /// <summary>An image file decoded into <paramref name="buffer"/> (grown when too small): SkiaSharp reads the file itself, no managed copy.</summary>
-    internal static RgbaPixels DecodeInto(string path, ref byte[]? buffer)
+    internal static RgbaPixels DecodeInto(string path, ref byte[]? buffer, long maxPixels = DefaultMaxPixels)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such image file", path);
-        return DecodeInto(SKCodec.Create(path) ?? throw Unreadable(path, "not a PNG, JPEG, GIF, BMP or WebP"), path, ref buffer, exactSize: false);
+        return DecodeInto(SKCodec.Create(path) ?? throw Unreadable(path, "not a PNG, JPEG, GIF, BMP or WebP"), path, ref buffer, exactSize: false, maxPixels);
     }
 
     /// <summary>Encoded bytes decoded into <paramref name="buffer"/> (grown when too small).</summary>
-    internal static RgbaPixels DecodeInto(byte[] encoded, string name, ref byte[]? buffer) => DecodeInto(Codec(encoded, name), name, ref buffer, exactSize: false);
+    internal static RgbaPixels DecodeInto(byte[] encoded, string name, ref byte[]? buffer, long maxPixels = DefaultMaxPixels) =>
+        DecodeInto(Codec(encoded, name), name, ref buffer, exactSize: false, maxPixels);
 
     static SKCodec Codec(byte[] encoded, string name)
     {
@@ -49,13 +57,15 @@ public static class ImageDecoder
         return codec;
     }
 
-    static unsafe RgbaPixels DecodeInto(SKCodec codec, string name, ref byte[]? buffer, bool exactSize)
+    static unsafe RgbaPixels DecodeInto(SKCodec codec, string name, ref byte[]? buffer, bool exactSize, long maxPixels)
     {
         using (codec)
         {
             int width = codec.Info.Width, height = codec.Info.Height;
             if (width <= 0 || height <= 0) throw Unreadable(name, $"it has {width} x {height} pixels");
-            int length = checked(width * height * 4);
+            long pixelCount = (long)width * height;
+            if (pixelCount > maxPixels || pixelCount * 4 > Array.MaxLength) throw new ImageTooLargeException(name, width, height, maxPixels);
+            int length = width * height * 4;
             // The decoder writes every byte (or fails), so the buffer is not zeroed first.
             var pixels = exactSize ? GC.AllocateUninitializedArray<byte>(length) : ScratchBuffer.AtLeast(ref buffer, length);
             var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
@@ -68,4 +78,11 @@ public static class ImageDecoder
     }
 
     static InvalidDataException Unreadable(string name, string why) => new($"{name}: the image cannot be read ({why})");
+}
+
+/// <summary>An image whose header claims more pixels than the budget; refused before decoding.</summary>
+public sealed class ImageTooLargeException(string name, int width, int height, long maxPixels)
+    : Exception($"{name}: the image is {width} x {height} pixels, over the budget of {maxPixels} pixels")
+{
+    public long Pixels => (long)width * height;
 }

@@ -75,6 +75,15 @@ internal sealed class CommandLine
             : throw new UsageException($"--{name} must be an integer, not '{value}'");
     }
 
+    public long Long(string name, long fallback)
+    {
+        string? value = Value(name);
+        if (value is null) return fallback;
+        return long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long parsed)
+            ? parsed
+            : throw new UsageException($"--{name} must be an integer, not '{value}'");
+    }
+
     public double Double(string name, double fallback)
     {
         string? value = Value(name);

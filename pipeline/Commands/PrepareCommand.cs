@@ -1,3 +1,4 @@
+using Vlm.Datasets.Images;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Config;
@@ -32,6 +33,9 @@ internal sealed class PrepareCommand : ICommand
         new("length_policy", "drop or truncate conversations over max_length", Default: "drop"),
         new("seed", "seed of the caption policy (AI Challenger, COCO)", Default: "42"),
         new("records_per_shard", "input records per shard", Default: "2048"),
+        new("max_image_pixels", "images over this many pixels (by their header) are rejected before decoding", Default: ImageDecoder.DefaultMaxPixels.ToString()),
+        new("allow_partial", "keep the records before a break in an annotation file (a truncated file) instead of failing", IsFlag: true),
+        new("overwrite", "replace output in --output that was made from other inputs (otherwise the run refuses, saying what changed)", IsFlag: true),
         new("shard_count", "processes in a job array", Default: "1"),
         new("shard_index", "this process's index in the job array", Default: "0"),
     ];
@@ -39,7 +43,7 @@ internal sealed class PrepareCommand : ICommand
     public int Run(CommandLine args, TextWriter output)
     {
         var (options, tokenizerFolder, templateName) = args.Value("config") is { } config ? FromConfig(args, config) : FromFlags(args);
-        options = options with { ShardCount = args.Int("shard_count", 1), ShardIndex = args.Int("shard_index", 0) };
+        options = options with { ShardCount = args.Int("shard_count", 1), ShardIndex = args.Int("shard_index", 0), Overwrite = args.Flag("overwrite") };
         options.Validate();
         var tokenizer = QwenTokenizer.Load(tokenizerFolder ?? BuiltInTokenizer.Folder);
         var format = (templateName ?? tokenizer.Kind) switch
@@ -73,7 +77,7 @@ internal sealed class PrepareCommand : ICommand
 
     static readonly string[] OneSourceOptions =
         ["format", "annotations", "images", "output", "tokenizer", "template", "system_prompt", "image_tokens", "first_turn_only",
-         "max_length", "length_policy", "seed", "records_per_shard"];
+         "max_length", "length_policy", "seed", "records_per_shard", "max_image_pixels", "allow_partial"];
 
     static (EtlOptions, string?, string?) FromConfig(CommandLine args, string path)
     {
@@ -106,6 +110,8 @@ internal sealed class PrepareCommand : ICommand
                 var other => throw new UsageException($"--length_policy must be drop or truncate, not '{other}'"),
             },
             RecordsPerShard = args.Int("records_per_shard", 2048),
+            MaxImagePixels = args.Long("max_image_pixels", ImageDecoder.DefaultMaxPixels),
+            AllowPartial = args.Flag("allow_partial"),
         };
         return (options, args.Value("tokenizer"), args.Value("template"));
     }

@@ -1,3 +1,4 @@
+using Vlm.Datasets.Images;
 using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Etl;
 using YamlDotNet.Core;
@@ -26,6 +27,8 @@ internal sealed class EtlConfigFile
         public string? LengthPolicy { get; set; }
         public int? Seed { get; set; }
         public int? RecordsPerShard { get; set; }
+        public long? MaxImagePixels { get; set; }
+        public bool AllowPartial { get; set; }
         public List<SourceDocument>? Sources { get; set; }
     }
 
@@ -86,6 +89,8 @@ internal sealed class EtlConfigFile
                 var other => throw new InvalidDataException($"{path}: length_policy must be drop or truncate, not '{other}'"),
             },
             RecordsPerShard = doc.RecordsPerShard ?? 2048,
+            MaxImagePixels = doc.MaxImagePixels ?? ImageDecoder.DefaultMaxPixels,
+            AllowPartial = doc.AllowPartial,
         };
         return new EtlConfigFile { Options = options, Tokenizer = doc.Tokenizer is null ? null : Resolve(doc.Tokenizer), Template = doc.Template };
     }

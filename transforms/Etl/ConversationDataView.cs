@@ -15,11 +15,14 @@ public sealed class ConversationDataView : IDataView
 {
     readonly EtlSource _source;
     readonly int _seed;
+    readonly bool _allowPartial;
 
-    public ConversationDataView(EtlSource source, int seed = 42)
+    /// <param name="allowPartial">a break in the file's framing (a truncated file) ends it as one more rejected record instead of failing the read</param>
+    public ConversationDataView(EtlSource source, int seed = 42, bool allowPartial = false)
     {
         _source = source;
         _seed = seed;
+        _allowPartial = allowPartial;
         var builder = new DataViewSchema.Builder();
         builder.AddColumn(VlmColumns.Id, TextDataViewType.Instance);
         builder.AddColumn(VlmColumns.Source, TextDataViewType.Instance);
@@ -43,7 +46,7 @@ public sealed class ConversationDataView : IDataView
 
     sealed class Cursor(ConversationDataView view, HashSet<int> active) : DataViewRowCursor
     {
-        readonly IEnumerator<SourceItem<ConversationRecord>> _items = EtlRecords.Read(view._source, view._seed).GetEnumerator();
+        readonly IEnumerator<SourceItem<ConversationRecord>> _items = EtlRecords.Read(view._source, view._seed, view._allowPartial).GetEnumerator();
         readonly string _sourceName = view._source.Name;
         long _position = -1;
 

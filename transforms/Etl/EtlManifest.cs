@@ -24,6 +24,7 @@ public sealed class EtlManifest
     [JsonPropertyName("truncated")] public long Truncated { get; set; }
     [JsonPropertyName("config")] public EtlOptions? Config { get; set; }
     [JsonPropertyName("tokenizer_sha256")] public string TokenizerSha256 { get; set; } = "";
+    [JsonPropertyName("inputs")] public EtlInputs? Inputs { get; set; }
     [JsonPropertyName("image_token_id")] public int ImageTokenId { get; set; }
     [JsonPropertyName("shards")] public List<ShardEntry> Shards { get; set; } = [];
     [JsonPropertyName("sources")] public SortedDictionary<string, SourceCounts> Sources { get; set; } = new(StringComparer.Ordinal);
@@ -34,20 +35,24 @@ public sealed class EtlManifest
         [property: JsonPropertyName("rows")] long Rows,
         [property: JsonPropertyName("sha256")] string Sha256);
 
-    internal static async Task<EtlManifest?> TryWriteAsync(EtlOptions options, ITextTokenizer tokenizer, int imageTokenId, int shardCount, long records)
+    internal static async Task<EtlManifest?> TryWriteAsync(EtlOptions options, EtlInputs inputs, int imageTokenId, int shardCount, long records)
     {
         var reports = new List<ShardReport>();
         for (int shard = 0; shard < shardCount; shard++)
         {
             string path = Path.Combine(options.Output, EtlRunner.ReportFileName(shard));
             if (!File.Exists(path)) return null; // another process of a job array has not finished yet
-            reports.Add(JsonSerializer.Deserialize<ShardReport>(await File.ReadAllBytesAsync(path), EtlRunner.Json)!);
+            var report = JsonSerializer.Deserialize<ShardReport>(await File.ReadAllBytesAsync(path), EtlRunner.Json)!;
+            if (inputs.ChangesFrom(report.Inputs) is { Count: > 0 } changes)
+                throw new EtlOutputConflictException($"{path} was made from other inputs while this run went on ({string.Join("; ", changes)})");
+            reports.Add(report);
         }
         var manifest = new EtlManifest
         {
             Records = records,
             Config = options with { ShardCount = 1, ShardIndex = 0 },
-            TokenizerSha256 = tokenizer.Fingerprint,
+            TokenizerSha256 = inputs.TokenizerSha256,
+            Inputs = inputs,
             ImageTokenId = imageTokenId,
         };
         foreach (var report in reports)

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Vlm.Datasets.Images;
 using Vlm.Transforms.Conversations;
 
 namespace Vlm.Transforms.Etl;
@@ -30,6 +32,15 @@ public sealed record EtlOptions
     /// <summary>For job arrays: this process writes the shards whose number % <see cref="ShardCount"/> == <see cref="ShardIndex"/>.</summary>
     public int ShardCount { get; init; } = 1;
     public int ShardIndex { get; init; }
+    /// <summary>Images over this many pixels (by their header) are rejected before decoding.</summary>
+    public long MaxImagePixels { get; init; } = ImageDecoder.DefaultMaxPixels;
+    /// <summary>
+    /// Keep the records before a break in an annotation file's framing (a truncated file) and mark the
+    /// run complete; without it such a file fails the run, since the dataset is not all there.
+    /// </summary>
+    public bool AllowPartial { get; init; }
+    /// <summary>Replace output made from other inputs (see <see cref="EtlInputs"/>) instead of refusing to run. An action, not an input: not recorded.</summary>
+    [JsonIgnore] public bool Overwrite { get; init; }
 
     public void Validate()
     {
@@ -40,6 +51,7 @@ public sealed record EtlOptions
             if (!Directory.Exists(s.Images)) throw new DirectoryNotFoundException($"{s.Images}: no such image folder");
         }
         if (MaxLength < 1) throw new ArgumentException("max_length must be positive");
+        if (MaxImagePixels < 1) throw new ArgumentException("max_image_pixels must be positive");
         if (RecordsPerShard < 1) throw new ArgumentException("records per shard must be positive");
         if (ShardCount < 1 || ShardIndex < 0 || ShardIndex >= ShardCount)
             throw new ArgumentException($"shard index {ShardIndex} is not in 0..{ShardCount - 1}");

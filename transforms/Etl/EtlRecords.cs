@@ -6,7 +6,7 @@ namespace Vlm.Transforms.Etl;
 /// <summary>A source's records, in order, as conversations (captions through the caption policy).</summary>
 internal static class EtlRecords
 {
-    public static IEnumerable<SourceItem<ConversationRecord>> Read(EtlSource source, int seed)
+    public static IEnumerable<SourceItem<ConversationRecord>> Read(EtlSource source, int seed, bool allowPartial)
     {
         var items = source.Format switch
         {
@@ -16,7 +16,7 @@ internal static class EtlRecords
             SourceFormat.Coco => Captions(CocoCaptionsSource.Read(source.Annotations), new CaptionPolicy { Seed = seed, Prompts = CaptionPolicy.EnglishPrompts }),
             _ => throw new ArgumentOutOfRangeException(nameof(source), source.Format, "unknown source format"),
         };
-        return UntilBroken(source.Annotations, items);
+        return UntilBroken(source.Annotations, items, allowPartial);
     }
 
     /// <summary>The number of records <see cref="Read"/> will yield, or null when the file's framing is broken.</summary>
@@ -39,9 +39,10 @@ internal static class EtlRecords
         }
     }
 
-    // A break in a file's JSON framing ends that file as one more reject (with the byte position);
-    // the records before it stand and the next source goes on.
-    static IEnumerable<SourceItem<ConversationRecord>> UntilBroken(string file, IEnumerable<SourceItem<ConversationRecord>> items)
+    // A break in a file's JSON framing (a truncated download, garbage between records) means the dataset
+    // is not all there: the read fails, naming the file and byte. Allowed partial, the break ends that
+    // file as one more reject (with the byte position); the records before it stand and the next source goes on.
+    static IEnumerable<SourceItem<ConversationRecord>> UntilBroken(string file, IEnumerable<SourceItem<ConversationRecord>> items, bool allowPartial)
     {
         using var e = items.GetEnumerator();
         long next = 0;
@@ -52,9 +53,13 @@ internal static class EtlRecords
             {
                 if (!e.MoveNext()) yield break;
             }
-            catch (InvalidDataException error)
+            catch (InvalidDataException error) when (allowPartial)
             {
                 broken = $"malformed JSON: {error.Message}";
+            }
+            catch (InvalidDataException error)
+            {
+                throw new InvalidDataException($"{error.Message} (record {next}); the file is incomplete, so nothing past it is marked complete (--allow_partial keeps the records before the break)", error);
             }
             if (broken is not null)
             {

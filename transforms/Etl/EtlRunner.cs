@@ -49,14 +49,16 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
 
     /// <summary>The ETL steps for one source, as the ML.NET estimator chain a user can also build from the catalog.</summary>
     internal IEstimator<ITransformer> Steps(EtlSource source) =>
-        new ColumnMappingEstimator<ImageCheckTransformer>(new ImageCheckTransformer(source.Images))
+        new ColumnMappingEstimator<ImageCheckTransformer>(new ImageCheckTransformer(source.Images, options.MaxImagePixels))
             .Append(new ColumnMappingEstimator<ConversationTokenizerTransformer>(_tokenize))
             .Append(new ColumnMappingEstimator<LengthPolicyTransformer>(new LengthPolicyTransformer(options.MaxLength, options.LengthPolicy, _tokenize.ImageTokenId)));
 
     public async Task<EtlResult> RunAsync(IProgress<long>? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
+        var inputs = await EtlInputs.OfAsync(options, tokenizer, cancellation);
         Directory.CreateDirectory(options.Output);
+        await SetAsideOtherRunsAsync(inputs, cancellation);
         int written = 0, skipped = 0;
         int current = -1;
         ShardReport? report = null;
@@ -65,7 +67,7 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
 
         foreach (var source in options.Sources)
         {
-            var records = new ConversationDataView(source, options.Seed);
+            var records = new ConversationDataView(source, options.Seed, options.AllowPartial);
             var view = Steps(source).Fit(records).Transform(records);
             using var cursor = view.GetRowCursor(view.Schema);
             var row = new EtlRow(cursor);
@@ -80,8 +82,8 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
                     report = null;
                     if (shard % options.ShardCount == options.ShardIndex)
                     {
-                        if (await IsCompleteAsync(shard, cancellation)) skipped++;
-                        else report = new ShardReport { Shard = shard, FirstRecord = position };
+                        if (await IsCompleteAsync(shard, inputs, cancellation)) skipped++;
+                        else report = new ShardReport { Shard = shard, FirstRecord = position, Inputs = inputs };
                     }
                 }
                 position++;
@@ -108,7 +110,7 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
         if (report is not null) { await FinishAsync(report, rows, cancellation); written++; }
 
         int shards = (int)((position + options.RecordsPerShard - 1) / options.RecordsPerShard);
-        var manifest = await EtlManifest.TryWriteAsync(options, tokenizer, _tokenize.ImageTokenId, shards, position);
+        var manifest = await EtlManifest.TryWriteAsync(options, inputs, _tokenize.ImageTokenId, shards, position);
         return new EtlResult(written, skipped, manifest);
     }
 
@@ -118,20 +120,57 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
         return counts;
     }
 
-    async Task<bool> IsCompleteAsync(int shard, CancellationToken cancellation)
+    /// <summary>
+    /// Shard reports and a manifest in the output folder that were made from other inputs are never
+    /// taken for this run's: they are removed with their shards when <see cref="EtlOptions.Overwrite"/>
+    /// is set, else the run stops before writing anything, saying what changed. (Processes of one job
+    /// array share their inputs, so none removes another's work.)
+    /// </summary>
+    async Task SetAsideOtherRunsAsync(EtlInputs inputs, CancellationToken cancellation)
     {
-        string reportPath = Path.Combine(options.Output, ReportFileName(shard));
-        if (!File.Exists(reportPath)) return false;
+        var stale = new List<(string File, IReadOnlyList<string> Changes, string[] Remove)>();
+        foreach (string path in Directory.GetFiles(options.Output, "shard-*.json"))
+        {
+            var report = await ReadAsync<ShardReport>(path, cancellation);
+            var changes = inputs.ChangesFrom(report?.Inputs);
+            if (changes.Count > 0) stale.Add((path, changes, [path, Path.ChangeExtension(path, ".parquet")]));
+        }
+        string manifestPath = Path.Combine(options.Output, EtlManifest.FileName);
+        if (File.Exists(manifestPath))
+        {
+            var changes = inputs.ChangesFrom((await ReadAsync<EtlManifest>(manifestPath, cancellation))?.Inputs);
+            if (changes.Count > 0) stale.Add((manifestPath, changes, [manifestPath, Path.Combine(options.Output, EtlManifest.RejectsFileName)]));
+        }
+        if (stale.Count == 0) return;
+        if (!options.Overwrite)
+        {
+            var (file, changes, _) = stale[0];
+            throw new EtlOutputConflictException($"{options.Output} holds output made from other inputs ({stale.Count} file(s), e.g. {Path.GetFileName(file)}: {string.Join("; ", changes)}); "
+                + "give --overwrite to replace it, or choose another --output");
+        }
+        foreach (var path in stale.SelectMany(s => s.Remove)) File.Delete(path);
+    }
+
+    async Task<bool> IsCompleteAsync(int shard, EtlInputs inputs, CancellationToken cancellation)
+    {
+        var report = await ReadAsync<ShardReport>(Path.Combine(options.Output, ReportFileName(shard)), cancellation);
+        if (report is null || inputs.ChangesFrom(report.Inputs).Count > 0) return false;
+        if (report.File is null) return true;
+        string shardPath = Path.Combine(options.Output, report.File);
+        return File.Exists(shardPath) && await ShardFile.HashAsync(shardPath, cancellation) == report.Sha256;
+    }
+
+    /// <summary>A report or manifest, or null when it is missing or damaged (an interrupted write: redo it).</summary>
+    static async Task<T?> ReadAsync<T>(string path, CancellationToken cancellation) where T : class
+    {
+        if (!File.Exists(path)) return null;
         try
         {
-            var report = JsonSerializer.Deserialize<ShardReport>(await File.ReadAllBytesAsync(reportPath, cancellation), Json);
-            if (report?.File is null) return report is not null;
-            string shardPath = Path.Combine(options.Output, report.File);
-            return File.Exists(shardPath) && await ShardFile.HashAsync(shardPath, cancellation) == report.Sha256;
+            return JsonSerializer.Deserialize<T>(await File.ReadAllBytesAsync(path, cancellation), Json);
         }
         catch (JsonException)
         {
-            return false; // a damaged report: redo the shard
+            return null;
         }
     }
 
@@ -149,3 +188,6 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
         rows.Clear();
     }
 }
+
+/// <summary>The output folder holds work made from other inputs; nothing was written.</summary>
+public sealed class EtlOutputConflictException(string message) : IOException(message);

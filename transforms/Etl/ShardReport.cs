@@ -24,6 +24,8 @@ public sealed class SourceCounts
 public sealed class ShardReport
 {
     [JsonPropertyName("shard")] public int Shard { get; set; }
+    /// <summary>What the shard was made from; a rerun with other inputs does not take it as done.</summary>
+    [JsonPropertyName("inputs")] public EtlInputs? Inputs { get; set; }
     /// <summary>Null when every record of the range was rejected (no Parquet file is written then).</summary>
     [JsonPropertyName("file")] public string? File { get; set; }
     [JsonPropertyName("sha256")] public string? Sha256 { get; set; }

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Vlm.Datasets.Images;
 using Vlm.Transforms.Data;
 
 namespace Vlm.Transforms.Images;
@@ -10,9 +11,11 @@ namespace Vlm.Transforms.Images;
 /// <c>image_sha256</c> its content hash, and a bad image sets <c>reject_reason</c>. Rows without an
 /// image (text-only) and rows already rejected pass unchanged.
 /// </summary>
-public sealed class ImageCheckTransformer(string imageRoot) : ColumnMappingTransformer
+public sealed class ImageCheckTransformer(string imageRoot, long maxPixels = ImageDecoder.DefaultMaxPixels) : ColumnMappingTransformer
 {
     public string ImageRoot { get; } = imageRoot;
+    /// <summary>Images over this many pixels (by their header) are rejected before decoding.</summary>
+    public long MaxPixels { get; } = maxPixels;
 
     public override IReadOnlyList<OutputColumn> Outputs { get; } =
     [
@@ -31,7 +34,7 @@ public sealed class ImageCheckTransformer(string imageRoot) : ColumnMappingTrans
         {
             string reject = prior(), path = image();
             if (reject.Length > 0 || path.Length == 0) return (path, null, reject);
-            var reference = ImageReference.Resolve(ImageRoot, path);
+            var reference = ImageReference.Resolve(ImageRoot, path, MaxPixels);
             return (reference.RelativePath, reference, reference.IsRejected ? $"{reference.RejectReason}: {path}" : "");
         });
         return

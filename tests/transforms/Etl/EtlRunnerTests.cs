@@ -167,18 +167,66 @@ public class EtlRunnerTests(TokenizerFixture tokenizers) : IDisposable
     }
 
     [Fact]
-    public async Task A_truncated_file_becomes_a_reject_with_its_byte_position_and_the_next_source_goes_on()
+    public async Task A_truncated_file_fails_the_run_naming_file_and_byte_and_nothing_is_marked_complete()
     {
         var sources = Sources();
         string text = File.ReadAllText(sources[0].Annotations);
         File.WriteAllText(sources[0].Annotations, text[..(text.Length / 2)]);
         using var output = new TempFolder();
-        var manifest = (await Run(Options(output.Path, sources))).Manifest!;
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => Run(Options(output.Path, sources) with { RecordsPerShard = 100 }));
+        Assert.Contains($"{sources[0].Annotations}: byte ", e.Message);
+        Assert.Contains("--allow_partial", e.Message);
+        Assert.Empty(Directory.GetFiles(output.Path));
+    }
+
+    [Fact]
+    public async Task Allowed_partial_a_truncated_file_becomes_a_reject_with_its_byte_position_and_the_next_source_goes_on()
+    {
+        var sources = Sources();
+        string text = File.ReadAllText(sources[0].Annotations);
+        File.WriteAllText(sources[0].Annotations, text[..(text.Length / 2)]);
+        using var output = new TempFolder();
+        var manifest = (await Run(Options(output.Path, sources) with { AllowPartial = true })).Manifest!;
         var reject = File.ReadAllLines(Path.Combine(output.Path, EtlManifest.RejectsFileName)).Last(l => l.Contains("malformed JSON"));
         Assert.Contains("byte ", reject);
         Assert.Contains("truncated", reject);
         Assert.Equal(1, manifest.RejectReasons["malformed JSON"]);
         Assert.Equal(6, manifest.Sources["aichallenger:captions.json"].Rows);
+    }
+
+    [Fact]
+    public async Task A_rerun_over_output_made_from_other_inputs_refuses_saying_what_changed_and_overwrite_redoes_it()
+    {
+        var sources = Sources();
+        using var output = new TempFolder();
+        var first = (await Run(Options(output.Path, sources))).Manifest!;
+        Assert.Equal(31, first.Records);
+
+        // Fewer records in the file (and other answers): no old shard may count as done.
+        var lines = File.ReadAllText(sources[0].Annotations).TrimStart('[').TrimEnd(']').Split(",\n");
+        File.WriteAllText(sources[0].Annotations, "[" + string.Join(",\n", lines.Take(10)) + "]");
+        var conflict = await Assert.ThrowsAsync<EtlOutputConflictException>(() => Run(Options(output.Path, sources)));
+        Assert.Contains("llava:detail.json's annotations changed", conflict.Message);
+        Assert.Contains("--overwrite", conflict.Message);
+        Assert.Equal(first.Records, JsonSerializer.Deserialize<EtlManifest>(File.ReadAllBytes(Path.Combine(output.Path, EtlManifest.FileName)), EtlRunner.Json)!.Records); // nothing touched
+
+        var seed = await Assert.ThrowsAsync<EtlOutputConflictException>(() => Run(Options(output.Path, sources) with { Seed = 7, Overwrite = false }));
+        Assert.Contains("seed 42 -> 7", seed.Message);
+
+        var redone = await Run(Options(output.Path, sources) with { Overwrite = true });
+        Assert.Equal(0, redone.ShardsSkipped);
+        Assert.Equal(16, redone.Manifest!.Records);
+        Assert.Equal(redone.Manifest.Rows, redone.Manifest.Shards.Sum(s => s.Rows));
+        // Only this run's files are left: 16 records at 8 a shard are shards 0 and 1.
+        Assert.Equal(["shard-00000.json", "shard-00000.parquet", "shard-00001.json", "shard-00001.parquet"],
+            Directory.GetFiles(output.Path, "shard-*").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        using var fresh = new TempFolder();
+        var clean = (await Run(Options(fresh.Path, sources))).Manifest!;
+        Assert.Equal(Hashes(fresh.Path), Hashes(output.Path));
+        Assert.Equal(clean.Rows, redone.Manifest.Rows);
+
+        // The same inputs again: every shard is done.
+        Assert.Equal(2, (await Run(Options(output.Path, sources))).ShardsSkipped);
     }
 
     [Fact]
