@@ -43,6 +43,13 @@ public static class ImageDecoder
     internal static RgbaPixels DecodeInto(byte[] encoded, string name, ref byte[]? buffer, long maxPixels = DefaultMaxPixels) =>
         DecodeInto(Codec(encoded, name), name, ref buffer, exactSize: false, maxPixels);
 
+    /// <summary>The image's width and height from its header alone (no pixels decoded).</summary>
+    public static (int Width, int Height) ReadSize(byte[] encoded, string name)
+    {
+        using var codec = Codec(encoded, name);
+        return (codec.Info.Width, codec.Info.Height);
+    }
+
     static SKCodec Codec(byte[] encoded, string name)
     {
         // SKBitmap.Decode(byte[]) throws ArgumentNullException when no codec recognises the bytes; asking for the codec first says so plainly.

@@ -45,9 +45,18 @@ internal sealed class ChatServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = bodyLimit);
         builder.Services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = bodyLimit);
 
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 64;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+        });
+
         var app = builder.Build();
         var model = Task.Run(load);
         string page = ReadPage();
+        app.Use(new RequestGuard(page, options.Host).Invoke);
+        var admission = new SemaphoreSlim(options.MaxConcurrentRequests);
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/health", () => model.Status switch
         {
@@ -55,7 +64,7 @@ internal sealed class ChatServer : IAsyncDisposable
             TaskStatus.Faulted => Results.Json(new { status = "failed", error = model.Exception!.InnerException!.Message }, statusCode: StatusCodes.Status500InternalServerError),
             _ => Results.Json(new { status = "loading" }, statusCode: StatusCodes.Status503ServiceUnavailable),
         });
-        app.MapPost("/api/chat", (HttpContext context) => ChatEndpoint.Handle(context, model, options)).DisableAntiforgery();
+        app.MapPost("/api/chat", (HttpContext context) => ChatEndpoint.Handle(context, model, options, admission)).DisableAntiforgery();
         await app.StartAsync();
 
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();

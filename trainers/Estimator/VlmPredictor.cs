@@ -48,6 +48,8 @@ internal sealed class VlmPredictor : IDisposable
         if (options.StopTokenIds.Count == 0) options = options with { StopTokenIds = Generation.StopTokenIds };
         var record = Conversation(input);
         var ids = _encoder.EncodePrompt(record);
+        if (ids.Length + options.MaxNewTokens > ContextLength)
+            throw new PromptTooLongException($"the conversation is {ids.Length} tokens and {options.MaxNewTokens} more may be generated, over the model's context of {ContextLength}; shorten it or start again");
         lock (_gate)
         {
             using var scope = NewDisposeScope();
@@ -62,6 +64,12 @@ internal sealed class VlmPredictor : IDisposable
             return text.Finish(_tokenizer.Decode(answer.Select(id => (int)id)));
         }
     }
+
+    /// <summary>The most positions (prompt and answer) the model takes.</summary>
+    public int ContextLength => Model.LanguageModel.Settings.ContextLength;
+
+    /// <summary>The prompt's length in tokens as <see cref="Answer"/> would encode it (image placeholders included), without running the model.</summary>
+    public int PromptLength(VlmInput input) => _encoder.EncodePrompt(Conversation(input)).Length;
 
     ConversationRecord Conversation(VlmInput input)
     {
@@ -105,3 +113,6 @@ internal sealed class VlmPredictor : IDisposable
         }
     }
 }
+
+/// <summary>A conversation longer than the model (or a server's budget) takes; refused before any work.</summary>
+public sealed class PromptTooLongException(string message) : ArgumentException(message);

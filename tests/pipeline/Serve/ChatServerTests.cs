@@ -107,4 +107,77 @@ public class ChatServerTests : IAsyncLifetime
         using var plain = await _http.PostAsync("api/chat", new StringContent("prompt=hi"));
         Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
     }
+
+    [Fact]
+    public async Task Conversations_over_the_turn_or_token_budget_are_refused_before_any_work()
+    {
+        // 10,000 short turns: under the character limit, far over the turn limit.
+        string turns = System.Text.Json.JsonSerializer.Serialize(Enumerable.Range(0, 10_000).Select(i => i % 2 == 0 ? "uuu" : "aaa"));
+        var (status, body) = await Post(Form("hi", turns));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Contains("10000 turns, more than 64", body);
+        // 6,000 words: under the character limit, over the 4,096-token budget.
+        (status, body) = await Post(Form(string.Join(' ', Enumerable.Repeat("word", 6_000))));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Matches("the conversation is [0-9]+ tokens, more than this server takes", body);
+    }
+
+    [Fact]
+    public async Task A_garbled_form_or_an_image_claiming_huge_dimensions_gets_a_reason_not_an_empty_500()
+    {
+        var truncated = new ByteArrayContent("--x\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nhi"u8.ToArray());
+        truncated.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
+        using (var response = await _http.PostAsync("api/chat", truncated))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("the multipart form cannot be read", await response.Content.ReadAsStringAsync());
+        }
+        var (status, body) = await Post(Form("?", image: TestImages.PngClaiming(100_000, 100_000), name: "bomb.png"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Contains("bomb.png: 100000 x 100000 pixels is more than the limit", body);
+    }
+
+    [Fact]
+    public async Task Responses_carry_security_headers_and_other_hosts_and_origins_are_refused()
+    {
+        using (var page = await _http.GetAsync("/"))
+        {
+            Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+            string policy = page.Headers.GetValues("Content-Security-Policy").Single();
+            Assert.Contains("default-src 'none'", policy);
+            Assert.Matches("script-src 'sha256-[A-Za-z0-9+/=]+'", policy); // the page's own inline script only
+        }
+        using (var rebound = new HttpRequestMessage(HttpMethod.Get, "/"))
+        {
+            rebound.Headers.Host = "attacker.example";
+            using var response = await _http.SendAsync(rebound);
+            Assert.Equal(HttpStatusCode.MisdirectedRequest, response.StatusCode);
+        }
+        using (var forged = new HttpRequestMessage(HttpMethod.Post, "api/chat") { Content = Form("hi") })
+        {
+            forged.Headers.Add("Origin", "https://attacker.example");
+            using var response = await _http.SendAsync(forged);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+        using (var own = new HttpRequestMessage(HttpMethod.Post, "api/chat") { Content = Form("hi") })
+        {
+            own.Headers.Add("Origin", _server!.Address.GetLeftPart(UriPartial.Authority));
+            using var response = await _http.SendAsync(own);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Twenty_clients_at_once_are_each_answered_or_told_to_retry_and_memory_stays_bounded()
+    {
+        var png = await File.ReadAllBytesAsync(_image);
+        GC.Collect();
+        long before = System.Diagnostics.Process.GetCurrentProcess().WorkingSet64;
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Post(Form($"What shape? {i}", image: i % 2 == 0 ? png : null))));
+        Assert.All(results, r => Assert.True(r.Status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"{r.Status} {r.Body}"));
+        Assert.Contains(results, r => r.Status == HttpStatusCode.OK);
+        Assert.All(results.Where(r => r.Status == HttpStatusCode.ServiceUnavailable), r => Assert.Contains("busy", r.Body));
+        long grown = System.Diagnostics.Process.GetCurrentProcess().WorkingSet64 - before;
+        Assert.True(grown < 512L << 20, $"the process grew by {grown >> 20} MB");
+    }
 }

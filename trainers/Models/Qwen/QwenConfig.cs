@@ -26,6 +26,7 @@ internal sealed record QwenConfig : ILanguageModelConfig
     public bool NoBias { get; init; } = true;
     public bool TieWordEmbeddings { get; init; }
     public int MaxPositionEmbeddings { get; init; } = 8192;
+    public int ContextLength => MaxPositionEmbeddings;
 
     public int HeadDim => KvChannels;
     public int MlpWidth => IntermediateSize / 2;

@@ -17,6 +17,7 @@ internal sealed record Qwen2Config : ILanguageModelConfig
     public double RmsNormEps { get; init; } = 1e-6;
     public bool TieWordEmbeddings { get; init; }
     public int MaxPositionEmbeddings { get; init; } = 32768;
+    public int ContextLength => MaxPositionEmbeddings;
 
     public int HeadDim => HiddenSize / NumAttentionHeads;
 

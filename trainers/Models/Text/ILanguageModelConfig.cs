@@ -8,6 +8,8 @@ internal interface ILanguageModelConfig
     int VocabSize { get; }
     int HiddenSize { get; }
     int NumHiddenLayers { get; }
+    /// <summary>The most positions (prompt and answer) the model takes: <c>max_position_embeddings</c>.</summary>
+    int ContextLength { get; }
 
     /// <summary>The config as the model's own library writes it.</summary>
     JsonObject ToJson();
