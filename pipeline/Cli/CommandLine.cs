@@ -66,20 +66,15 @@ internal sealed class CommandLine
 
     public string Required(string name) => Value(name) ?? throw new UsageException($"--{name} is required");
 
-    public int Int(string name, int fallback)
-    {
-        string? value = Value(name);
-        if (value is null) return fallback;
-        return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int parsed)
-            ? parsed
-            : throw new UsageException($"--{name} must be an integer, not '{value}'");
-    }
+    public int Int(string name, int fallback) => Integer(name, fallback);
 
-    public long Long(string name, long fallback)
+    public long Long(string name, long fallback) => Integer(name, fallback);
+
+    T Integer<T>(string name, T fallback) where T : System.Numerics.IBinaryInteger<T>
     {
         string? value = Value(name);
         if (value is null) return fallback;
-        return long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long parsed)
+        return T.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out T? parsed)
             ? parsed
             : throw new UsageException($"--{name} must be an integer, not '{value}'");
     }
