@@ -9,6 +9,15 @@ public interface ITextTokenizer
     /// <summary>Ids of <paramref name="text"/>; special-token strings (e.g. <c>&lt;|im_end|&gt;</c>) become their ids.</summary>
     IReadOnlyList<int> Encode(string text);
 
+    /// <summary>
+    /// Ids of <paramref name="text"/>. Without <paramref name="parseSpecialTokens"/> a special-token
+    /// string in the text is encoded as the ordinary text it is (Hugging Face's
+    /// <c>split_special_tokens=True</c>): what a user types cannot become a control token. Encoding
+    /// stops once more than <paramref name="maxTokens"/> ids are made; the result is then a prefix of
+    /// the whole text's ids longer than <paramref name="maxTokens"/>, and the rest is never tokenized.
+    /// </summary>
+    IReadOnlyList<int> Encode(string text, bool parseSpecialTokens, int maxTokens = int.MaxValue);
+
     /// <summary>Text of <paramref name="ids"/>, special tokens included; invalid UTF-8 byte runs become U+FFFD.</summary>
     string Decode(IEnumerable<int> ids);
 

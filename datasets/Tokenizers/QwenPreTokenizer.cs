@@ -72,7 +72,7 @@ internal sealed class QwenPreTokenizer : PreTokenizer
 
     static bool IsWhite(Kind k) => k is Kind.Space or Kind.CrLf;
 
-    static int MatchAt(ReadOnlySpan<char> text, int i)
+    internal static int MatchAt(ReadOnlySpan<char> text, int i)
     {
         int contraction = MatchContraction(text, i);
         if (contraction > 0) return i + contraction;

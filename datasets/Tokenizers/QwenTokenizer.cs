@@ -45,16 +45,21 @@ public sealed class QwenTokenizer : ITextTokenizer
 
     public int? SpecialTokenId(string token) => _specials.Tokens.TryGetValue(token, out int id) ? id : null;
 
-    public IReadOnlyList<int> Encode(string text)
+    public IReadOnlyList<int> Encode(string text) => Encode(text, parseSpecialTokens: true);
+
+    public IReadOnlyList<int> Encode(string text, bool parseSpecialTokens, int maxTokens = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>(text.Length / 3 + 4);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
+        var ids = new List<int>(Math.Min(text.Length, maxTokens) / 3 + 4);
         text = UnicodeNormalizer.ReplaceLoneSurrogates(text);
         // Qwen-7B's tokenizer normalizes the whole text before finding special tokens; Hugging Face's
         // tokenizer.json pipeline finds them in the raw text and normalizes the pieces between them.
         if (_normalizeBeforeSpecials && _normalization is { } whole) text = UnicodeNormalizer.Normalize(text, whole);
-        foreach (var (start, length, id) in _specials.Split(text))
+        var parts = parseSpecialTokens ? _specials.Split(text) : [(0, text.Length, (int?)null)];
+        foreach (var (start, length, id) in parts)
         {
+            if (ids.Count > maxTokens) break;
             if (id is { } special)
             {
                 ids.Add(special);
@@ -62,9 +67,28 @@ public sealed class QwenTokenizer : ITextTokenizer
             }
             string piece = text.Substring(start, length);
             if (!_normalizeBeforeSpecials && _normalization is { } form) piece = UnicodeNormalizer.Normalize(piece, form);
-            ids.AddRange(_bpe.EncodeToIds(piece, considerPreTokenization: true, considerNormalization: false));
+            if (maxTokens == int.MaxValue || piece.Length <= LongText) ids.AddRange(_bpe.EncodeToIds(piece, considerPreTokenization: true, considerNormalization: false));
+            else EncodeUntil(piece, ids, maxTokens);
         }
         return ids;
+    }
+
+    /// <summary>Past this many characters, a limited encode goes one pre-token at a time so that it can stop early.</summary>
+    const int LongText = 1 << 14;
+
+    /// <summary>
+    /// The text's ids pre-token by pre-token (the pieces the whole-text encode would make, each merged
+    /// on its own, as the whole-text encode does), until more than <paramref name="maxTokens"/> are made.
+    /// </summary>
+    void EncodeUntil(string text, List<int> ids, int maxTokens)
+    {
+        var span = text.AsSpan();
+        for (int at = 0; at < span.Length && ids.Count <= maxTokens;)
+        {
+            int end = QwenPreTokenizer.MatchAt(span, at);
+            ids.AddRange(_bpe.EncodeToIds(span[at..end], considerPreTokenization: false, considerNormalization: false));
+            at = end;
+        }
     }
 
     public string Decode(IEnumerable<int> ids)

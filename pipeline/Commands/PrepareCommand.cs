@@ -29,6 +29,7 @@ internal sealed class PrepareCommand : ICommand
         new("system_prompt", "system prompt; empty for none", Default: ChatTemplateOptions.OriginalSystemPrompt),
         new("image_tokens", "image placeholder ids per image (the vision tower's feature count)", Default: "256"),
         new("first_turn_only", "keep only the first question and answer of each record", IsFlag: true),
+        new("split_special_tokens", "encode special-token strings in the text (<|im_start|> ...) as plain text, not control tokens", IsFlag: true),
         new("max_length", "longest conversation in tokens", Default: "2048"),
         new("length_policy", "drop or truncate conversations over max_length", Default: "drop"),
         new("seed", "seed of the caption policy (AI Challenger, COCO)", Default: "42"),
@@ -76,7 +77,7 @@ internal sealed class PrepareCommand : ICommand
     }
 
     static readonly string[] OneSourceOptions =
-        ["format", "annotations", "images", "output", "tokenizer", "template", "system_prompt", "image_tokens", "first_turn_only",
+        ["format", "annotations", "images", "output", "tokenizer", "template", "system_prompt", "image_tokens", "first_turn_only", "split_special_tokens",
          "max_length", "length_policy", "seed", "records_per_shard", "max_image_pixels", "allow_partial"];
 
     static (EtlOptions, string?, string?) FromConfig(CommandLine args, string path)
@@ -100,6 +101,7 @@ internal sealed class PrepareCommand : ICommand
                 SystemPrompt = args.Value("system_prompt") ?? ChatTemplateOptions.OriginalSystemPrompt,
                 ImageTokenCount = args.Int("image_tokens", 256),
                 FirstTurnOnly = args.Flag("first_turn_only"),
+                SplitSpecialTokens = args.Flag("split_special_tokens"),
             },
             Seed = args.Int("seed", 42),
             MaxLength = args.Int("max_length", 2048),

@@ -23,6 +23,7 @@ internal sealed class EtlConfigFile
         public string? SystemPrompt { get; set; }
         public int? ImageTokens { get; set; }
         public bool FirstTurnOnly { get; set; }
+        public bool SplitSpecialTokens { get; set; }
         public int? MaxLength { get; set; }
         public string? LengthPolicy { get; set; }
         public int? Seed { get; set; }
@@ -79,6 +80,7 @@ internal sealed class EtlConfigFile
                 SystemPrompt = doc.SystemPrompt ?? defaults.SystemPrompt,
                 ImageTokenCount = doc.ImageTokens ?? defaults.ImageTokenCount,
                 FirstTurnOnly = doc.FirstTurnOnly,
+                SplitSpecialTokens = doc.SplitSpecialTokens,
             },
             Seed = doc.Seed ?? 42,
             MaxLength = doc.MaxLength ?? 2048,

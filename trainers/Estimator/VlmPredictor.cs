@@ -24,7 +24,8 @@ internal sealed class VlmPredictor : IDisposable
         Model = model;
         Spec = spec;
         _tokenizer = tokenizer;
-        _encoder = new ConversationEncoder(tokenizer, spec.Template);
+        // What a user types is text: "<|im_start|>system" in a prompt must not become a control token.
+        _encoder = new ConversationEncoder(tokenizer, spec.Template with { SplitSpecialTokens = true });
         _images = ImagePreprocessor.For(model.VisionTower.Config, spec.Vision);
         Generation = generation ?? new GenerationOptions();
         if (Generation.StopTokenIds.Count == 0) Generation = Generation with { StopTokenIds = [.. _encoder.StopTokenIds.Select(id => (long)id)] };

@@ -28,4 +28,12 @@ public sealed record ChatTemplateOptions
 
     /// <summary>Keep only the first question and answer (the original's LLaVA handling); off by default: every turn is kept.</summary>
     public bool FirstTurnOnly { get; init; }
+
+    /// <summary>
+    /// Encode the turns' text without special-token parsing (Hugging Face's <c>split_special_tokens</c>):
+    /// a turn that contains <c>&lt;|im_start|&gt;</c> gets the characters, not the control token, so text
+    /// cannot rewrite the conversation. Prediction, chat and serve always do; off by default in the ETL,
+    /// where the data is the operator's.
+    /// </summary>
+    public bool SplitSpecialTokens { get; init; }
 }

@@ -52,8 +52,14 @@ public sealed class ConversationEncoder
     /// <summary>The ids that end an answer (&lt;|im_end|&gt;, &lt;|endoftext|&gt;): generation stops at either.</summary>
     public IReadOnlyList<int> StopTokenIds => [_imEnd, _endOfText];
 
-    public EncodedConversation Encode(ConversationRecord record) =>
-        Encode(_options.FirstTurnOnly ? [.. record.Turns.Take(2)] : record.Turns);
+    /// <summary>
+    /// The conversation's ids and labels. With <paramref name="maxTokens"/>, encoding stops once there are
+    /// more ids than that (the ids and labels are then the whole conversation's first
+    /// <paramref name="maxTokens"/> + 1): a 60 MB answer is not tokenized to be cut to 2,048 tokens. The
+    /// image count is always the whole conversation's.
+    /// </summary>
+    public EncodedConversation Encode(ConversationRecord record, int maxTokens = int.MaxValue) =>
+        Encode(_options.FirstTurnOnly ? [.. record.Turns.Take(2)] : record.Turns, maxTokens);
 
     /// <summary>
     /// The model's input for answering: every turn of <paramref name="record"/> (the last one the
@@ -66,27 +72,28 @@ public sealed class ConversationEncoder
         return [.. Encode(record.Turns).InputIds, .. _headers["assistant"]];
     }
 
-    EncodedConversation Encode(IReadOnlyList<Turn> turns)
+    EncodedConversation Encode(IReadOnlyList<Turn> turns, int maxTokens = int.MaxValue)
     {
         var ids = new List<int>();
         var labels = new List<int>();
         var text = new StringBuilder();
-        int images = 0;
+        int images = turns.Where(t => t.Speaker == Speaker.Human).Sum(t => Count(t.Text, ConversationRecord.ImageTag))
+            + (string.IsNullOrEmpty(_options.SystemPrompt) ? 0 : Count(_options.SystemPrompt, ConversationRecord.ImageTag));
 
         if (!string.IsNullOrEmpty(_options.SystemPrompt))
-            Prompt(ids, labels, text, "system", _options.SystemPrompt, ref images);
-        for (int i = 0; i < turns.Count; i++)
+            Prompt(ids, labels, text, "system", _options.SystemPrompt, maxTokens);
+        for (int i = 0; i < turns.Count && ids.Count <= maxTokens; i++)
         {
             var turn = turns[i];
             if (turn.Speaker == Speaker.Human)
             {
-                Prompt(ids, labels, text, "user", turn.Text, ref images);
+                Prompt(ids, labels, text, "user", turn.Text, maxTokens);
                 continue;
             }
             // "<|im_start|>assistant\n" is prompt; the answer and its end token are trained.
             Untrained(ids, labels, text, _headers["assistant"], "<|im_start|>assistant\n");
             bool last = i == turns.Count - 1;
-            var answer = _tokenizer.Encode(turn.Text);
+            var answer = Text(turn.Text, ids.Count, maxTokens);
             int end = _options.Format == ChatFormat.Qwen && last ? _endOfText : _imEnd;
             ids.AddRange(answer);
             labels.AddRange(answer);
@@ -95,18 +102,24 @@ public sealed class ConversationEncoder
             text.Append(turn.Text).Append(end == _imEnd ? QwenSpecialTokens.ImEnd : QwenSpecialTokens.EndOfText);
             if (!last || _options.Format == ChatFormat.Qwen2) Untrained(ids, labels, text, _newline, "\n");
         }
+        if (ids.Count > maxTokens)
+        {
+            // Stopped early: the ids up to the append that crossed the limit are the whole conversation's;
+            // the template tokens after a cut text are not, so one past the limit is kept.
+            ids.RemoveRange(maxTokens + 1, ids.Count - maxTokens - 1);
+            labels.RemoveRange(maxTokens + 1, labels.Count - maxTokens - 1);
+        }
         return new EncodedConversation(text.ToString(), [.. ids], [.. labels], images, images * _options.ImageTokenCount);
     }
 
-    void Prompt(List<int> ids, List<int> labels, StringBuilder text, string role, string content, ref int images)
+    void Prompt(List<int> ids, List<int> labels, StringBuilder text, string role, string content, int maxTokens)
     {
         Untrained(ids, labels, text, _headers[role], $"<|im_start|>{role}\n");
         var pieces = content.Split(ConversationRecord.ImageTag);
-        for (int p = 0; p < pieces.Length; p++)
+        for (int p = 0; p < pieces.Length && ids.Count <= maxTokens; p++)
         {
             if (p > 0)
             {
-                images++;
                 var placeholder = new List<int>();
                 if (_visionStart is { } vs) placeholder.Add(vs);
                 placeholder.AddRange(Enumerable.Repeat(_imageToken, _options.ImageTokenCount));
@@ -115,9 +128,20 @@ public sealed class ConversationEncoder
                     ? QwenSpecialTokens.Extra(0)
                     : "<|vision_start|><|image_pad|><|vision_end|>");
             }
-            if (pieces[p].Length > 0) Untrained(ids, labels, text, _tokenizer.Encode(pieces[p]), pieces[p]);
+            if (pieces[p].Length > 0) Untrained(ids, labels, text, Text(pieces[p], ids.Count, maxTokens), pieces[p]);
         }
         Untrained(ids, labels, text, [_imEnd, .. _newline], "<|im_end|>\n");
+    }
+
+    /// <summary>A turn's text, with or without special-token parsing as configured, stopping once the conversation passes <paramref name="maxTokens"/>.</summary>
+    IReadOnlyList<int> Text(string content, int sofar, int maxTokens) =>
+        _tokenizer.Encode(content, parseSpecialTokens: !_options.SplitSpecialTokens, maxTokens == int.MaxValue ? int.MaxValue : Math.Max(0, maxTokens - sofar));
+
+    static int Count(string text, string tag)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(tag, StringComparison.Ordinal); at >= 0; at = text.IndexOf(tag, at + tag.Length, StringComparison.Ordinal)) count++;
+        return count;
     }
 
     static void Untrained(List<int> ids, List<int> labels, StringBuilder text, IReadOnlyList<int> piece, string pieceText)

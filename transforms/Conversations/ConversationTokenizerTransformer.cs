@@ -17,11 +17,14 @@ namespace Vlm.Transforms.Conversations;
 public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
 {
     readonly ConversationEncoder _encoder;
+    readonly int _maxTokens;
 
-    public ConversationTokenizerTransformer(ITextTokenizer tokenizer, ChatTemplateOptions? template = null)
+    /// <param name="maxTokens">stop tokenizing a conversation once it is longer than this (a length policy after this step drops or cuts it anyway)</param>
+    public ConversationTokenizerTransformer(ITextTokenizer tokenizer, ChatTemplateOptions? template = null, int maxTokens = int.MaxValue)
     {
         Template = template ?? new ChatTemplateOptions();
         _encoder = new ConversationEncoder(tokenizer, Template);
+        _maxTokens = maxTokens >= 1 ? maxTokens : throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must be positive");
     }
 
     public ChatTemplateOptions Template { get; }
@@ -64,6 +67,6 @@ public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
         if (turns is null) return (null, reason!);
         if (hasImage && !turns.Any(t => t.Text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)))
             turns = [turns[0] with { Text = ConversationRecord.ImageTag + "\n" + turns[0].Text }, .. turns.Skip(1)];
-        return (_encoder.Encode(new ConversationRecord("", hasImage ? image() : null, turns)), "");
+        return (_encoder.Encode(new ConversationRecord("", hasImage ? image() : null, turns), _maxTokens), "");
     }
 }

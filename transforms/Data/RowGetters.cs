@@ -30,6 +30,18 @@ internal static class RowGetters
         };
     }
 
+    /// <summary>Reads an int32 column of <paramref name="row"/>'s current row.</summary>
+    public static Func<int> ReadInt32(DataViewRow row, string name)
+    {
+        var getter = row.GetGetter<int>(row.Schema[name]);
+        return () =>
+        {
+            int value = 0;
+            getter(ref value);
+            return value;
+        };
+    }
+
     public static ValueGetter<ReadOnlyMemory<char>> Text(Func<string> get) =>
         (ref ReadOnlyMemory<char> value) => value = get().AsMemory();
 

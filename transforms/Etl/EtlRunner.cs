@@ -30,7 +30,7 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    readonly ConversationTokenizerTransformer _tokenize = new(tokenizer, options.Template);
+    readonly ConversationTokenizerTransformer _tokenize = new(tokenizer, options.Template, options.MaxLength);
 
     public static string ShardFileName(int shard) => $"shard-{shard:D5}.parquet";
     public static string ReportFileName(int shard) => $"shard-{shard:D5}.json";

@@ -34,8 +34,10 @@ public sealed class LengthPolicyTransformer(int maxLength, LengthPolicy policy, 
     {
         var ids = RowGetters.ReadInt32s(input, VlmColumns.InputIds);
         var labels = RowGetters.ReadInt32s(input, VlmColumns.Labels);
+        // The tokenizer step may stop early on a long conversation: the image tokens it would have made are in num_image_tokens.
+        Func<int>? imageTokens = input.Schema.GetColumnOrNull(VlmColumns.NumImageTokens) is not null ? RowGetters.ReadInt32(input, VlmColumns.NumImageTokens) : null;
         var prior = PriorRejectReason(input);
-        var result = new RowCache<(int[] Ids, int[] Labels, bool Truncated, string Reject)>(input, () => Apply(prior(), ids(), labels()));
+        var result = new RowCache<(int[] Ids, int[] Labels, bool Truncated, string Reject)>(input, () => Apply(prior(), ids(), labels(), imageTokens?.Invoke()));
         return
         [
             RowGetters.Int32s(() => result.Value.Ids),
@@ -45,12 +47,13 @@ public sealed class LengthPolicyTransformer(int maxLength, LengthPolicy policy, 
         ];
     }
 
-    (int[], int[], bool, string) Apply(string reject, int[] ids, int[] labels)
+    (int[], int[], bool, string) Apply(string reject, int[] ids, int[] labels, int? imageTokens)
     {
         if (reject.Length > 0 || ids.Length <= MaxLength) return (ids, labels, false, reject);
         if (Policy == LengthPolicy.Drop)
-            return ([], [], false, $"too long: {ids.Length} tokens > max_length {MaxLength}");
-        if (Array.LastIndexOf(ids, imageTokenId) >= MaxLength)
+            return ([], [], false, $"too long: more than max_length {MaxLength} tokens");
+        int kept = ids.AsSpan(0, MaxLength).Count(imageTokenId);
+        if (kept < (imageTokens ?? ids.AsSpan().Count(imageTokenId)))
             return ([], [], false, $"truncating to max_length {MaxLength} would cut image tokens");
         if (labels.AsSpan(0, MaxLength).IndexOfAnyExcept(EncodedConversation.IgnoreIndex) < 0)
             return ([], [], false, $"no answer left after truncating to max_length {MaxLength}");

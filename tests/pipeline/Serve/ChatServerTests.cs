@@ -180,4 +180,14 @@ public class ChatServerTests : IAsyncLifetime
         long grown = System.Diagnostics.Process.GetCurrentProcess().WorkingSet64 - before;
         Assert.True(grown < 512L << 20, $"the process grew by {grown >> 20} MB");
     }
+
+    [Fact]
+    public async Task A_control_token_typed_into_a_prompt_is_encoded_as_text()
+    {
+        var predictor = (await _server!.Model).Predictor;
+        int plain = predictor.PromptLength(new VlmInput { Prompt = "ab" });
+        int typed = predictor.PromptLength(new VlmInput { Prompt = "a<|im_start|>b" });
+        // As a control token it would be one id; as the 12 characters it is, several.
+        Assert.True(typed - plain >= 3, $"{typed - plain} ids for the typed <|im_start|>");
+    }
 }
