@@ -39,7 +39,7 @@ public static class CocoCaptionsSource
         string? imageId = JsonRecord.Text(root, "image_id");
         if (imageId is null) return SourceItem.Rejected<CaptionRecord>(file, index, id, "missing image_id");
         if (!images.TryGetValue(imageId, out var image))
-            return SourceItem.Rejected<CaptionRecord>(file, index, id, $"image_id {imageId} is not in \"images\"");
+            return SourceItem.Rejected<CaptionRecord>(file, index, id, $"image_id not in \"images\": {imageId}");
         string? caption = root.TryGetProperty("caption", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()!.Trim() : null;
         return string.IsNullOrEmpty(caption)
             ? SourceItem.Rejected<CaptionRecord>(file, index, id, "empty caption")

@@ -40,7 +40,7 @@ public static class ConversationJson
         }
         catch (JsonException e)
         {
-            reason = $"malformed conversations JSON ({e.Message})";
+            reason = $"malformed conversations JSON: {e.Message}";
             return null;
         }
     }
@@ -58,25 +58,25 @@ public static class ConversationJson
             if (entry.ValueKind != JsonValueKind.Object
                 || !entry.TryGetProperty("from", out var from) || from.ValueKind != JsonValueKind.String
                 || !entry.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.String)
-                return $"turn {turn} needs string \"from\" and \"value\"";
+                return $"turn without string from and value: turn {turn}";
             var speaker = from.GetString() switch
             {
                 "human" or "user" => Speaker.Human,
                 "gpt" or "assistant" => Speaker.Assistant,
                 _ => (Speaker?)null,
             };
-            if (speaker is null) return $"turn {turn} has unknown role '{from.GetString()}'";
+            if (speaker is null) return $"unknown role: turn {turn} is from '{from.GetString()}'";
             var expected = turn % 2 == 0 ? Speaker.Human : Speaker.Assistant;
-            if (speaker != expected) return $"turn {turn} is from '{from.GetString()}' but turns must alternate human, gpt";
+            if (speaker != expected) return $"turns do not alternate human, gpt: turn {turn} is from '{from.GetString()}'";
             string text = value.GetString()!;
-            if (speaker == Speaker.Assistant && string.IsNullOrWhiteSpace(text)) return $"turn {turn} has an empty answer";
-            if (speaker == Speaker.Assistant && text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)) return $"turn {turn}: an answer holds {ConversationRecord.ImageTag}";
+            if (speaker == Speaker.Assistant && string.IsNullOrWhiteSpace(text)) return $"empty answer: turn {turn}";
+            if (speaker == Speaker.Assistant && text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)) return $"an answer holds {ConversationRecord.ImageTag}: turn {turn}";
             tags += Count(text, ConversationRecord.ImageTag);
             turns.Add(new Turn(speaker.Value, text));
             turn++;
         }
         if (turns[^1].Speaker != Speaker.Assistant) return "the last turn is not an answer";
-        if (tags > images) return $"{tags} {ConversationRecord.ImageTag} tags but {images} image{(images == 1 ? "" : "s")}";
+        if (tags > images) return $"more {ConversationRecord.ImageTag} tags than images: {tags} tags, {images} image{(images == 1 ? "" : "s")}";
         return null;
     }
 

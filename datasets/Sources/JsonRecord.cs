@@ -31,8 +31,8 @@ internal static class JsonRecord
         catch (JsonException e)
         {
             reason = byteOffset is { } at
-                ? $"malformed JSON in the record at byte {at} ({e.Message})"
-                : $"malformed JSON ({e.Message})";
+                ? $"malformed JSON: in the record at byte {at} ({e.Message})"
+                : $"malformed JSON: {e.Message}";
         }
         return null;
     }

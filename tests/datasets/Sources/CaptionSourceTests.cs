@@ -44,7 +44,7 @@ public class CaptionSourceTests
         Assert.Equal(new CaptionRecord("1", "000000215677.jpg", ["A man riding a bike."]).Captions, items[0].Record!.Captions);
         Assert.Equal("000000215677.jpg", items[0].Record!.Image);
         Assert.Equal("empty caption", items[1].RejectReason);
-        Assert.Equal("image_id 77 is not in \"images\"", items[2].RejectReason);
+        Assert.Equal("image_id not in \"images\": 77", items[2].RejectReason);
         Assert.Equal("000000000009.jpg", items[3].Record!.Image);
     }
 

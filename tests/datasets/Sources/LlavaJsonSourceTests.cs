@@ -48,11 +48,11 @@ public class LlavaJsonSourceTests
     [Theory]
     [InlineData("""{"id": "x", "image": "x.jpg"}""", "missing conversations")]
     [InlineData("""{"image": "x.jpg", "conversations": []}""", "missing id")]
-    [InlineData("""{"id": "x", "conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "  "}]}""", "turn 1 has an empty answer")]
-    [InlineData("""{"id": "x", "conversations": [{"from": "human", "value": "q"}, {"from": "bot", "value": "a"}]}""", "turn 1 has unknown role 'bot'")]
-    [InlineData("""{"id": "x", "conversations": [{"from": "gpt", "value": "a"}, {"from": "human", "value": "q"}]}""", "turn 0 is from 'gpt' but turns must alternate human, gpt")]
-    [InlineData("""{"id": "x", "conversations": [{"from": "human", "value": "<image> q"}, {"from": "gpt", "value": "a"}]}""", "1 <image> tags but 0 images")]
-    [InlineData("""{"id": "x", "image": "x.jpg", "conversations": [{"from": "human", "value": "<image><image> q"}, {"from": "gpt", "value": "a"}]}""", "2 <image> tags but 1 image")]
+    [InlineData("""{"id": "x", "conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "  "}]}""", "empty answer: turn 1")]
+    [InlineData("""{"id": "x", "conversations": [{"from": "human", "value": "q"}, {"from": "bot", "value": "a"}]}""", "unknown role: turn 1 is from 'bot'")]
+    [InlineData("""{"id": "x", "conversations": [{"from": "gpt", "value": "a"}, {"from": "human", "value": "q"}]}""", "turns do not alternate human, gpt: turn 0 is from 'gpt'")]
+    [InlineData("""{"id": "x", "conversations": [{"from": "human", "value": "<image> q"}, {"from": "gpt", "value": "a"}]}""", "more <image> tags than images: 1 tags, 0 images")]
+    [InlineData("""{"id": "x", "image": "x.jpg", "conversations": [{"from": "human", "value": "<image><image> q"}, {"from": "gpt", "value": "a"}]}""", "more <image> tags than images: 2 tags, 1 image")]
     [InlineData("""{"id": "x", "conversations": [{"from": "human", "value": "q"}]}""", "the last turn is not an answer")]
     [InlineData("""[1, 2]""", "record is not a JSON object")]
     public void A_bad_record_is_rejected_with_its_reason_and_the_rest_goes_on(string bad, string reason)
@@ -87,7 +87,7 @@ public class LlavaJsonSourceTests
         string bad = """{"id": "x", "conversations": [1 2]}""";
         var items = ReadArray($"[{Good},{bad},{Good}]");
         Assert.Equal(3, items.Count);
-        Assert.StartsWith($"malformed JSON in the record at byte {Good.Length + 2} ", items[1].RejectReason);
+        Assert.StartsWith($"malformed JSON: in the record at byte {Good.Length + 2} ", items[1].RejectReason);
         Assert.False(items[2].IsRejected);
     }
 

@@ -230,6 +230,30 @@ public class EtlRunnerTests(TokenizerFixture tokenizers) : IDisposable
     }
 
     [Fact]
+    public async Task Reject_reasons_group_by_kind_whatever_the_record_says()
+    {
+        string images = Path.Combine(_data.Path, "images");
+        TestImages.Write(Path.Combine(images, "0.png"), 8, 8);
+        string Turns(params (string From, string Value)[] turns) => string.Join(", ", turns.Select(t => $$"""{"from": "{{t.From}}", "value": "{{t.Value}}"}"""));
+        string[] records =
+        [
+            Turns(("human", "q"), ("bot", "a")), Turns(("human", "q"), ("gpt", "a"), ("human", "q"), ("robot", "a")),
+            Turns(("gpt", "a"), ("human", "q")), Turns(("human", "q"), ("gpt", "a"), ("gpt", "b"), ("human", "q")),
+            Turns(("human", "q"), ("gpt", " ")), Turns(("human", "q"), ("gpt", "a"), ("human", "q"), ("gpt", "")),
+            Turns(("human", "<image><image>q"), ("gpt", "a")), Turns(("human", "<image>q"), ("gpt", "a"), ("human", "<image>q"), ("gpt", "b")),
+            Turns(("human", "q"), ("gpt", "<image>")), Turns(("human", "q"), ("gpt", "a"), ("human", "q"), ("gpt", "see <image>")),
+        ];
+        File.WriteAllText(_data.File("mixed.json"), "[" + string.Join(",\n", records.Select((t, i) => $$"""{"id": "m{{i}}", "image": "0.png", "conversations": [{{t}}]}""")) + "]");
+        using var output = new TempFolder();
+        var manifest = (await Run(Options(output.Path, [new EtlSource(SourceFormat.Llava, _data.File("mixed.json"), images)]))).Manifest!;
+        Assert.Equal(new Dictionary<string, long>
+        {
+            ["an answer holds <image>"] = 2, ["empty answer"] = 2, ["more <image> tags than images"] = 2,
+            ["turns do not alternate human, gpt"] = 2, ["unknown role"] = 2,
+        }, manifest.RejectReasons);
+    }
+
+    [Fact]
     public async Task A_bad_config_stops_before_anything_is_written()
     {
         using var output = new TempFolder();
