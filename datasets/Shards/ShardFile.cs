@@ -27,6 +27,22 @@ public static class ShardFile
     public static async Task<IList<ShardRow>> ReadAsync(string path, CancellationToken cancellation = default) =>
         (await ParquetSerializer.DeserializeAsync<ShardRow>(path, cancellationToken: cancellation)).Data;
 
+    /// <summary>The <c>id</c> column alone, row group by row group (no other column is decoded).</summary>
+    public static async IAsyncEnumerable<string> ReadIdsAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        await using var stream = File.OpenRead(path);
+        await using var reader = await ParquetReader.CreateAsync(stream, cancellationToken: cancellation);
+        var field = reader.Schema.GetDataFields().FirstOrDefault(f => f.Name == "id")
+            ?? throw new InvalidDataException($"{path}: the shard has no id column");
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            var ids = new string?[group.RowCount];
+            await group.ReadAsync(field, ids.AsMemory(), null, cancellation);
+            foreach (var id in ids) yield return id ?? "";
+        }
+    }
+
     public static async Task<string> HashAsync(string path, CancellationToken cancellation = default)
     {
         await using var stream = File.OpenRead(path);

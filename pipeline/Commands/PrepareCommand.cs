@@ -72,6 +72,8 @@ internal sealed class PrepareCommand : ICommand
             output.WriteLine($"{name,-40} {counts.Records,10} {counts.Rows,10} {counts.Rejected,10}");
         foreach (var (reason, count) in manifest.RejectReasons)
             output.WriteLine($"  rejected: {reason} ({count})");
+        if (manifest.DuplicateIds > 0)
+            output.WriteLine($"warning: {manifest.DuplicateIds} row(s) repeat an earlier row's id (e.g. {string.Join(", ", manifest.DuplicateIdExamples)}); kept, counted in the manifest");
         output.WriteLine($"rows {manifest.Rows}, rejected {manifest.Rejected}, truncated {manifest.Truncated} -> {Path.Combine(options.Output, EtlManifest.FileName)}");
         return ExitCodes.Ok;
     }

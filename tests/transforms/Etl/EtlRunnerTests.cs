@@ -254,6 +254,21 @@ public class EtlRunnerTests(TokenizerFixture tokenizers) : IDisposable
     }
 
     [Fact]
+    public async Task Repeated_ids_across_shards_are_counted_in_the_manifest_with_examples()
+    {
+        string images = Path.Combine(_data.Path, "images");
+        TestImages.Write(Path.Combine(images, "0.png"), 8, 8);
+        var records = Enumerable.Range(0, 20).Select(i => $$"""{"id": "d{{i % 7}}", "image": "0.png", "conversations": [{"from": "human", "value": "<image>q{{i}}"}, {"from": "gpt", "value": "a{{i}}"}]}""");
+        File.WriteAllText(_data.File("dups.json"), "[" + string.Join(",\n", records) + "]");
+        using var output = new TempFolder();
+        var manifest = (await Run(Options(output.Path, [new EtlSource(SourceFormat.Llava, _data.File("dups.json"), images)]))).Manifest!;
+        Assert.Equal(20, manifest.Rows);
+        Assert.Equal(13, manifest.DuplicateIds);
+        Assert.Equal(["d0", "d1", "d2", "d3", "d4"], manifest.DuplicateIdExamples);
+        Assert.Equal(0, (await Run(Options(output.Path, Sources().Take(1).ToList()) with { Overwrite = true })).Manifest!.DuplicateIds);
+    }
+
+    [Fact]
     public async Task A_bad_config_stops_before_anything_is_written()
     {
         using var output = new TempFolder();
