@@ -30,6 +30,9 @@ internal sealed class CheckpointFolder : ITensorSource, IDisposable
     public IEnumerable<string> Names => _owner.Keys;
     public bool Contains(string name) => _owner.ContainsKey(name);
 
+    /// <summary>A tensor's shape from its file's header (no data read), or null when the checkpoint has no such tensor.</summary>
+    public long[]? Shape(string name) => _owner.TryGetValue(name, out var file) ? file.Entry(name).Shape : null;
+
     public static CheckpointFolder Open(string folder)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: no such checkpoint folder");

@@ -64,6 +64,12 @@ internal static class VlmModelFolder
         string llm = spec.Train == TrainableParts.Full ? Path.Combine(folder, TrainingCheckpoints.LlmFolder) : spec.Llm;
         string vision = spec.TrainVisionTower ? Path.Combine(folder, TrainingCheckpoints.VisionFolder) : spec.Vision;
         var model = VlmCheckpoints.Load(llm, vision, encoder.ImageTokenId, new VisionFeatureOptions { Layer = spec.VisionFeatureLayer, DropFirstToken = spec.DropFirstToken });
+        if (spec.ImageTokenCount != model.ImageTokensPerImage)
+        {
+            model.Dispose();
+            // Checked before any prompt is encoded: a wrong count would make that many placeholder ids per image.
+            throw new InvalidDataException($"{Path.Combine(folder, SpecFile)}: image_token_count is {spec.ImageTokenCount} but the vision tower gives {model.ImageTokensPerImage} features per image");
+        }
         VlmCheckpoints.LoadProjector(model, Path.Combine(folder, VlmCheckpoints.ProjectorFile));
         if (spec.Train == TrainableParts.ProjectorAndLora) LoraAdapter.Load(model.LanguageModel, folder);
         model.to(device).to(dtype);

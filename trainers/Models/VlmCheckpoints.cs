@@ -24,7 +24,9 @@ internal static class VlmCheckpoints
     {
         using var llm = CheckpointFolder.Open(llmFolder);
         using var vision = CheckpointFolder.Open(visionFolder);
-        var model = new VlmModel(VisionConfig.From(vision.Config), CausalLanguageModel.Create(llm.Config), imageTokenId, features);
+        var towerConfig = VisionConfig.From(vision.Config);
+        ExpectedTensor.CheckAll(vision, towerConfig.ExpectedTensors());
+        var model = new VlmModel(towerConfig, CausalLanguageModel.Create(llm.Config, llm), imageTokenId, features);
         if (imageTokenId >= model.LanguageModel.VocabSize)
             throw new ArgumentException($"the image token id {imageTokenId} is outside the LLM's vocabulary ({model.LanguageModel.VocabSize}); does the tokenizer belong to this model?");
         static bool Adapter(string name) => name.Contains(".lora_", StringComparison.Ordinal);

@@ -61,6 +61,14 @@ internal sealed record QwenConfig : ILanguageModelConfig
         return c;
     }
 
+    public IEnumerable<ExpectedTensor> ExpectedTensors() =>
+    [
+        new("transformer.wte.weight", [VocabSize, HiddenSize], "vocab_size and hidden_size"),
+        new($"transformer.h.{NumHiddenLayers - 1}.ln_1.weight", [HiddenSize], "num_hidden_layers"),
+        new("transformer.h.0.mlp.w1.weight", [MlpWidth, HiddenSize], "intermediate_size"),
+        new("transformer.h.0.attn.c_attn.weight", [3 * NumAttentionHeads * HeadDim, HiddenSize], "num_attention_heads and kv_channels"),
+    ];
+
     /// <summary>The config as Qwen's own code writes it, so the folder loads with <c>trust_remote_code</c> beside Qwen's Python files.</summary>
     public JsonObject ToJson() => new()
     {

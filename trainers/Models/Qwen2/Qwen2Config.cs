@@ -48,6 +48,14 @@ internal sealed record Qwen2Config : ILanguageModelConfig
         return c;
     }
 
+    public IEnumerable<ExpectedTensor> ExpectedTensors() =>
+    [
+        new("model.embed_tokens.weight", [VocabSize, HiddenSize], "vocab_size and hidden_size"),
+        new($"model.layers.{NumHiddenLayers - 1}.input_layernorm.weight", [HiddenSize], "num_hidden_layers"),
+        new("model.layers.0.mlp.gate_proj.weight", [IntermediateSize, HiddenSize], "intermediate_size"),
+        new("model.layers.0.self_attn.k_proj.weight", [NumKeyValueHeads * (HiddenSize / NumAttentionHeads), HiddenSize], "num_attention_heads and num_key_value_heads"),
+    ];
+
     /// <summary>The config as Hugging Face's <c>Qwen2ForCausalLM</c> writes it.</summary>
     public JsonObject ToJson() => new()
     {

@@ -65,9 +65,21 @@ internal abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The architecture a <c>config.json</c> names (<c>model_type</c> <c>qwen</c>, or the Qwen2 family).</summary>
-    public static CausalLanguageModel Create(HfConfig config) => config.String("model_type", "qwen2") == QwenConfig.ModelType
-        ? new QwenLMHeadModel(QwenConfig.From(config))
-        : new Qwen2ForCausalLM(Qwen2Config.From(config));
+    public static CausalLanguageModel Create(HfConfig config) => Create(config, checkpoint: null);
+
+    /// <summary>The model <paramref name="config"/> describes; with <paramref name="checkpoint"/>, its tensors' shapes are checked against the config before anything is built.</summary>
+    public static CausalLanguageModel Create(HfConfig config, CheckpointFolder? checkpoint)
+    {
+        if (config.String("model_type", "qwen2") == QwenConfig.ModelType)
+        {
+            var qwen = QwenConfig.From(config);
+            if (checkpoint is not null) ExpectedTensor.CheckAll(checkpoint, qwen.ExpectedTensors());
+            return new QwenLMHeadModel(qwen);
+        }
+        var qwen2 = Qwen2Config.From(config);
+        if (checkpoint is not null) ExpectedTensor.CheckAll(checkpoint, qwen2.ExpectedTensors());
+        return new Qwen2ForCausalLM(qwen2);
+    }
 
     /// <summary>Checkpoint tensors that are not parameters (Qwen-7B's first release saved its rotary frequencies and mask buffers): skipped on load.</summary>
     public static bool IsBuffer(string key) =>

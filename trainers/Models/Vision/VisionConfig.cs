@@ -29,6 +29,15 @@ internal sealed record VisionConfig
     public int NumPatches => (ImageSize / PatchSize) * (ImageSize / PatchSize);
     public int NumPositions => NumPatches + (Kind == VisionKind.Clip ? 1 : 0);
 
+    /// <summary>Tensors the checkpoint must hold as this config describes them (checked before the tower is built).</summary>
+    public IEnumerable<ExpectedTensor> ExpectedTensors() =>
+    [
+        new("vision_model.embeddings.patch_embedding.weight", [HiddenSize, NumChannels, PatchSize, PatchSize], "hidden_size, num_channels and patch_size"),
+        new("vision_model.embeddings.position_embedding.weight", [NumPositions, HiddenSize], "image_size and patch_size"),
+        new($"vision_model.encoder.layers.{NumHiddenLayers - 1}.layer_norm1.weight", [HiddenSize], "num_hidden_layers"),
+        new("vision_model.encoder.layers.0.mlp.fc1.weight", [IntermediateSize, HiddenSize], "intermediate_size"),
+    ];
+
     public static VisionConfig From(HfConfig config)
     {
         string type = config.String("model_type", "")!;
