@@ -26,7 +26,16 @@ internal static class TokenizerFolder
         byte[] content = File.ReadAllBytes(path);
         int count = TiktokenFile.CountRanks(path, content);
         var specials = QwenSpecialTokens.ForQwen7B(count);
-        var tiktoken = TiktokenTokenizer.Create(new MemoryStream(content), QwenPreTokenizer.Instance, normalizer: null, specialTokens: null);
+        TiktokenTokenizer tiktoken;
+        try
+        {
+            tiktoken = TiktokenTokenizer.Create(new MemoryStream(content), QwenPreTokenizer.Instance, normalizer: null, specialTokens: null);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
+        {
+            // What the line checks above let through and the library still refuses.
+            throw new TokenizerFormatException(path, $"not a valid qwen.tiktoken ({e.Message})");
+        }
         // Qwen-7B's tokenizer NFC-normalizes the whole text, then lets tiktoken find special tokens.
         return new QwenTokenizer(tiktoken, specials, count, NormalizationForm.FormC, normalizeBeforeSpecials: true,
             Hash(content), "qwen");
@@ -49,19 +58,33 @@ internal static class TokenizerFolder
             var normalization = ReadNormalizer(root, path);
 
             var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+            var ids = new HashSet<int>();
             foreach (var entry in Required(model, "vocab", path).EnumerateObject())
-                vocab[entry.Name] = entry.Value.GetInt32();
+            {
+                int id = entry.Value.GetInt32();
+                if (id < 0 || !ids.Add(id)) throw new TokenizerFormatException(path, $"vocabulary id {id} of '{entry.Name}' is negative or given twice");
+                vocab[entry.Name] = id;
+            }
             var merges = new List<string>();
             foreach (var merge in Required(model, "merges", path).EnumerateArray())
-                merges.Add(merge.ValueKind == JsonValueKind.Array
-                    ? $"{merge[0].GetString()} {merge[1].GetString()}"
-                    : merge.GetString() ?? throw new TokenizerFormatException(path, "a merge is null"));
+                merges.Add(merge.ValueKind switch
+                {
+                    JsonValueKind.Array when merge.GetArrayLength() == 2 && merge[0].ValueKind == JsonValueKind.String && merge[1].ValueKind == JsonValueKind.String
+                        => $"{merge[0].GetString()} {merge[1].GetString()}",
+                    JsonValueKind.String => merge.GetString()!,
+                    _ => throw new TokenizerFormatException(path, $"merge {merges.Count} is neither \"a b\" nor [\"a\", \"b\"]"),
+                });
 
             var specials = ReadAddedTokens(root, path);
             if (config.Length > 0) AddConfigTokens(config, configPath, specials);
+            var specialIds = new HashSet<int>();
             foreach (var (token, id) in specials)
+            {
                 if (vocab.TryGetValue(token, out int existing) && existing != id)
                     throw new TokenizerFormatException(path, $"added token '{token}' has id {id} but the vocabulary gives it {existing}");
+                if (id < 0 || !specialIds.Add(id) || (ids.Contains(id) && !vocab.ContainsKey(token)))
+                    throw new TokenizerFormatException(path, $"added token '{token}' has id {id}, which is negative or another token's");
+            }
 
             var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
             {
@@ -73,7 +96,8 @@ internal static class TokenizerFolder
             return new QwenTokenizer(bpe, specials, ordinary, normalization, normalizeBeforeSpecials: false,
                 Hash(content, config), "qwen2");
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException and not TokenizerFormatException)
+        // The BPE library's own refusals of what the checks above let through (a merge of unknown tokens) come as ArgumentException.
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException and not TokenizerFormatException)
         {
             throw new TokenizerFormatException(path, $"not a valid tokenizer.json ({e.Message})");
         }
@@ -155,7 +179,8 @@ internal static class TokenizerFolder
                 tokens[content] = id;
             }
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException and not TokenizerFormatException)
+        // The BPE library's own refusals of what the checks above let through (a merge of unknown tokens) come as ArgumentException.
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException and not TokenizerFormatException)
         {
             throw new TokenizerFormatException(path, $"not a valid tokenizer_config.json ({e.Message})");
         }

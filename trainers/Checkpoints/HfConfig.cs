@@ -20,7 +20,10 @@ internal sealed class HfConfig
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no config.json in the checkpoint folder", path);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            var bytes = File.ReadAllBytes(path);
+            // JsonDocument leaves a string's UTF-8 unchecked until it is read, then throws a bare InvalidOperationException.
+            if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new CheckpointFormatException(path, null, "not valid UTF-8");
+            using var doc = JsonDocument.Parse(bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException(path, null, "config must be a JSON object");
             return new HfConfig(path, doc.RootElement.Clone());
@@ -36,11 +39,26 @@ internal sealed class HfConfig
     public string? String(string key, string? fallback = null) =>
         Has(key) ? Get(key, JsonValueKind.String).GetString() : fallback;
 
-    public int Int(string key, int? fallback = null) =>
-        Has(key) ? Get(key, JsonValueKind.Number).GetInt32() : fallback ?? throw Missing(key);
+    public int Int(string key, int? fallback = null)
+    {
+        if (!Has(key)) return fallback ?? throw Missing(key);
+        return Get(key, JsonValueKind.Number).TryGetInt32(out int value) ? value
+            : throw new CheckpointFormatException(Path, null, $"\"{key}\" must be a whole number from {int.MinValue} to {int.MaxValue}");
+    }
 
-    public double Double(string key, double? fallback = null) =>
-        Has(key) ? Get(key, JsonValueKind.Number).GetDouble() : fallback ?? throw Missing(key);
+    /// <summary>A size or count: a whole number of at least 1 (a zero or negative one would divide by zero or allocate nonsense later).</summary>
+    public int Count(string key, int? fallback = null)
+    {
+        int value = Int(key, fallback);
+        return value >= 1 ? value : throw new CheckpointFormatException(Path, null, $"\"{key}\" is {value}; it must be at least 1");
+    }
+
+    public double Double(string key, double? fallback = null)
+    {
+        if (!Has(key)) return fallback ?? throw Missing(key);
+        return Get(key, JsonValueKind.Number).TryGetDouble(out double value) && double.IsFinite(value) ? value
+            : throw new CheckpointFormatException(Path, null, $"\"{key}\" must be a finite number");
+    }
 
     /// <summary>A nested config object (<c>vision_config</c>, <c>text_config</c>), or null when absent.</summary>
     public HfConfig? Section(string key) =>

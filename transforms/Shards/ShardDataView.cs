@@ -11,13 +11,15 @@ namespace Vlm.Transforms.Shards;
 /// The shards of an ETL output folder as an ML.NET <see cref="IDataView"/>: typed columns
 /// (text, int32 vectors of variable length, int32), read lazily one Parquet row group at a time,
 /// so <c>mlContext.Data</c> operations and the trainer stream them without loading the dataset.
+/// Each shard's SHA-256 is checked against the manifest before its rows are read, so a shard changed
+/// or damaged since the ETL wrote it is refused by name, never half-read.
 /// </summary>
 public sealed class ShardDataView : IDataView
 {
-    readonly IReadOnlyList<string> _files;
+    readonly IReadOnlyList<(string File, string Sha256)> _files;
     readonly long _rows;
 
-    ShardDataView(IReadOnlyList<string> files, long rows)
+    ShardDataView(IReadOnlyList<(string File, string Sha256)> files, long rows)
     {
         _files = files;
         _rows = rows;
@@ -39,11 +41,25 @@ public sealed class ShardDataView : IDataView
         string manifestPath = Path.Combine(folder, Etl.EtlManifest.FileName);
         if (!File.Exists(manifestPath))
             throw new FileNotFoundException($"{folder}: no {Etl.EtlManifest.FileName}; the ETL run is incomplete or this is not an ETL output folder", manifestPath);
-        var manifest = System.Text.Json.JsonSerializer.Deserialize<Etl.EtlManifest>(File.ReadAllBytes(manifestPath), Etl.EtlRunner.Json)
-            ?? throw new InvalidDataException($"{manifestPath}: empty manifest");
-        var files = manifest.Shards.Select(s => Path.Combine(folder, s.File)).ToList();
-        foreach (var f in files.Where(f => !File.Exists(f)))
-            throw new FileNotFoundException($"{manifestPath}: lists {Path.GetFileName(f)}, which does not exist", f);
+        Etl.EtlManifest manifest;
+        try
+        {
+            manifest = System.Text.Json.JsonSerializer.Deserialize<Etl.EtlManifest>(File.ReadAllBytes(manifestPath), Etl.EtlRunner.Json)
+                ?? throw new InvalidDataException($"{manifestPath}: empty manifest");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{manifestPath}: not a valid manifest ({e.Message})", e);
+        }
+        var files = new List<(string File, string Sha256)>();
+        foreach (var shard in manifest.Shards)
+        {
+            if (shard is null || string.IsNullOrEmpty(shard.File) || Path.GetFileName(shard.File) != shard.File || string.IsNullOrEmpty(shard.Sha256))
+                throw new InvalidDataException($"{manifestPath}: a shard entry without a file name in the folder and its sha256");
+            string path = Path.Combine(folder, shard.File);
+            if (!File.Exists(path)) throw new FileNotFoundException($"{manifestPath}: lists {shard.File}, which does not exist", path);
+            files.Add((path, shard.Sha256));
+        }
         return new ShardDataView(files, manifest.Rows);
     }
 
@@ -68,17 +84,43 @@ public sealed class ShardDataView : IDataView
         public override long Batch => 0;
         public override bool IsColumnActive(DataViewSchema.Column column) => active.Contains(column.Index);
 
-        static IEnumerable<ShardRow> Rows(IReadOnlyList<string> files)
+        static IEnumerable<ShardRow> Rows(IReadOnlyList<(string File, string Sha256)> files)
         {
-            foreach (var file in files)
+            foreach (var (file, sha256) in files)
             {
-                int groups = RowGroupCount(file);
+                string actual = ShardFile.HashAsync(file).GetAwaiter().GetResult();
+                if (actual != sha256)
+                    throw new InvalidDataException($"{file}: its sha256 is {actual}, not the manifest's {sha256}; the shard changed since the ETL wrote it (run vlm prepare again)");
+                ParquetFraming.Check(file);
+                int groups = Read(file, "the file", () => RowGroupCount(file));
                 for (int g = 0; g < groups; g++)
                 {
-                    using var stream = File.OpenRead(file);
-                    foreach (var row in ParquetSerializer.DeserializeAsync<ShardRow>(stream, rowGroupIndex: g).GetAwaiter().GetResult().Data)
+                    var rows = Read(file, $"row group {g}", () =>
+                    {
+                        using var stream = File.OpenRead(file);
+                        return ParquetSerializer.DeserializeAsync<ShardRow>(stream, rowGroupIndex: g).GetAwaiter().GetResult().Data;
+                    });
+                    foreach (var row in rows)
+                    {
+                        // A file that parses can still hold rows the trainer cannot use.
+                        if (row.Id is null || row.Source is null || row.InputIds is null || row.Labels is null || row.InputIds.Count != row.Labels.Count)
+                            throw new InvalidDataException($"{file}: row group {g} has a row without id, source, or input_ids and labels of one length");
                         yield return row;
+                    }
                 }
+            }
+        }
+
+        /// <summary>Parquet's own errors on a damaged file come in many types; here they name the file and part.</summary>
+        static T Read<T>(string file, string part, Func<T> read)
+        {
+            try
+            {
+                return read();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new InvalidDataException($"{file}: {part} cannot be read as a shard ({e.GetType().Name}: {e.Message})", e);
             }
         }
 

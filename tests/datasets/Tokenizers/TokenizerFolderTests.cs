@@ -51,6 +51,40 @@ public class TokenizerFolderTests(TokenizerFixture tokenizers)
         Assert.Contains("rank 0 appears twice", e.Reason);
     }
 
+    /// <summary>The 256 single bytes at ranks 0-255, as every byte-level vocabulary starts.</summary>
+    static string ByteRanks() => string.Concat(Enumerable.Range(0, 256).Select(b => $"{Convert.ToBase64String([(byte)b])} {b}\n"));
+
+    [Theory]
+    [InlineData("blank", "line 257: a blank line between ranks")] // the library's reader never returned from this one
+    [InlineData("noncanonical", "token is not canonical base64 ('jo==' decodes as 'jg==')")]
+    [InlineData("missing byte", "byte 0x41 has no token of its own")]
+    [InlineData("same token twice", "line 258: the token appears twice")]
+    public void Tiktoken_files_the_fuzzer_broke_are_refused_by_line(string damage, string reason)
+    {
+        using var folder = new TempFolder();
+        string text = damage switch
+        {
+            "blank" => ByteRanks() + "\n" + "YWI= 256\n",
+            "noncanonical" => ByteRanks() + "jo== 256\n",
+            "missing byte" => ByteRanks().Replace("QQ== 65\n", "YWI= 65\n"),
+            _ => ByteRanks() + "YWI= 256\nYWI= 257\n",
+        };
+        File.WriteAllText(folder.File("qwen.tiktoken"), text);
+        var e = Assert.Throws<TokenizerFormatException>(() => QwenTokenizer.Load(folder.Path));
+        Assert.Contains(reason, e.Reason);
+    }
+
+    [Theory]
+    [InlineData("\"vocab\":{\"a\":0,\"b\":1,\"ab\":2}", "\"merges\":[[\"a\"]]", "merge 0 is neither")]
+    [InlineData("\"vocab\":{\"a\":0,\"b\":0,\"ab\":2}", "\"merges\":[[\"a\",\"b\"]]", "vocabulary id 0 of 'b' is negative or given twice")]
+    public void Tokenizer_json_files_the_fuzzer_broke_are_refused(string vocab, string merges, string reason)
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("tokenizer.json"), MinimalTokenizerJson().Replace("\"vocab\":{\"a\":0,\"b\":1,\"ab\":2}", vocab).Replace("\"merges\":[[\"a\",\"b\"]]", merges));
+        var e = Assert.Throws<TokenizerFormatException>(() => QwenTokenizer.Load(folder.Path));
+        Assert.Contains(reason, e.Reason);
+    }
+
     static string MinimalTokenizerJson(string preTokenizerRegex = QwenPreTokenizer.Pattern, string addedFlags = "") =>
         $$$"""
         {"added_tokens":[{"id":3,"content":"<|im_end|>","special":true{{{addedFlags}}}}],

@@ -190,4 +190,31 @@ public class ChatServerTests : IAsyncLifetime
         // As a control token it would be one id; as the 12 characters it is, several.
         Assert.True(typed - plain >= 3, $"{typed - plain} ids for the typed <|im_start|>");
     }
+
+    [Fact]
+    public async Task Mutated_multipart_bodies_and_history_json_are_answered_or_refused_never_a_500()
+    {
+        var png = await File.ReadAllBytesAsync(_image);
+        using var valid = Form("What shape?", """["Hi", "Hello"]""", png);
+        string contentType = valid.Headers.ContentType!.ToString();
+        byte[] body = await valid.ReadAsByteArrayAsync();
+        var allowed = new[] { HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.RequestEntityTooLarge, HttpStatusCode.UnsupportedMediaType, HttpStatusCode.ServiceUnavailable };
+        async Task Check(HttpContent content, string what)
+        {
+            using var response = await _http.PostAsync("api/chat", content);
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(allowed.Contains(response.StatusCode), $"{what}: {response.StatusCode} {text}");
+            if (response.StatusCode != HttpStatusCode.OK) Assert.Contains("\"error\"", text);
+        }
+        var mutator = new Mutator(40);
+        for (int c = 0; c < 150; c++)
+        {
+            var content = new ByteArrayContent(mutator.Mutate(body));
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            await Check(content, $"multipart case {c}");
+        }
+        var history = """["What is in the picture?", "A red circle.", "And the colour?", "Red."]"""u8.ToArray();
+        for (int c = 0; c < 150; c++)
+            await Check(Form("Why?", System.Text.Encoding.UTF8.GetString(mutator.Mutate(history))), $"history case {c}");
+    }
 }

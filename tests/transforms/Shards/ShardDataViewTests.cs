@@ -70,4 +70,19 @@ public class ShardDataViewTests(TokenizerFixture tokenizers)
         var e = Assert.Throws<FileNotFoundException>(() => ShardDataView.Open(data.Path));
         Assert.Contains("no manifest.json", e.Message);
     }
+
+    [Fact]
+    public async Task A_shard_changed_after_the_etl_wrote_it_is_refused_by_name_before_its_rows_are_read()
+    {
+        using var data = new TempFolder();
+        string output = await Prepare(data, tokenizers, 20);
+        string shard = Path.Combine(output, EtlRunner.ShardFileName(1));
+        var bytes = File.ReadAllBytes(shard);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(shard, bytes);
+        var ml = new MLContext(seed: 1);
+        var e = Assert.Throws<InvalidDataException>(() => ml.Data.CreateEnumerable<Row>(ShardDataView.Open(output), reuseRowObject: false).ToList());
+        Assert.Contains($"{shard}: its sha256 is", e.Message);
+        Assert.Contains("not the manifest's", e.Message);
+    }
 }

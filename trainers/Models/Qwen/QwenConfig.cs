@@ -35,20 +35,20 @@ internal sealed record QwenConfig : ILanguageModelConfig
     {
         var c = new QwenConfig
         {
-            VocabSize = config.Int("vocab_size"),
-            HiddenSize = config.Int("hidden_size"),
-            IntermediateSize = config.Int("intermediate_size"),
-            NumHiddenLayers = config.Int("num_hidden_layers"),
-            NumAttentionHeads = config.Int("num_attention_heads"),
-            KvChannels = config.Int("kv_channels", config.Int("hidden_size") / config.Int("num_attention_heads")),
+            VocabSize = config.Count("vocab_size"),
+            HiddenSize = config.Count("hidden_size"),
+            IntermediateSize = config.Count("intermediate_size"),
+            NumHiddenLayers = config.Count("num_hidden_layers"),
+            NumAttentionHeads = config.Count("num_attention_heads"),
+            KvChannels = config.Count("kv_channels", config.Count("hidden_size") / config.Count("num_attention_heads")),
             LayerNormEpsilon = config.Double("layer_norm_epsilon", 1e-6),
             RotaryEmbBase = config.Double("rotary_emb_base", 10000),
-            SeqLength = config.Int("seq_length", 2048),
+            SeqLength = config.Count("seq_length", 2048),
             UseDynamicNtk = config.Bool("use_dynamic_ntk", true),
             UseLognAttn = config.Bool("use_logn_attn", true),
             NoBias = config.Bool("no_bias", true),
             TieWordEmbeddings = config.Bool("tie_word_embeddings", false),
-            MaxPositionEmbeddings = config.Int("max_position_embeddings", 8192),
+            MaxPositionEmbeddings = config.Count("max_position_embeddings", 8192),
         };
         if (c.KvChannels * c.NumAttentionHeads != c.HiddenSize)
             throw new CheckpointFormatException(config.Path, null,

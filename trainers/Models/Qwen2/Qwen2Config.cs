@@ -31,16 +31,16 @@ internal sealed record Qwen2Config : ILanguageModelConfig
             throw new CheckpointFormatException(config.Path, null, $"model_type '{type}' is not a Qwen2-family language model");
         var c = new Qwen2Config
         {
-            VocabSize = config.Int("vocab_size"),
-            HiddenSize = config.Int("hidden_size"),
-            IntermediateSize = config.Int("intermediate_size"),
-            NumHiddenLayers = config.Int("num_hidden_layers"),
-            NumAttentionHeads = config.Int("num_attention_heads"),
-            NumKeyValueHeads = config.Int("num_key_value_heads", config.Int("num_attention_heads")),
+            VocabSize = config.Count("vocab_size"),
+            HiddenSize = config.Count("hidden_size"),
+            IntermediateSize = config.Count("intermediate_size"),
+            NumHiddenLayers = config.Count("num_hidden_layers"),
+            NumAttentionHeads = config.Count("num_attention_heads"),
+            NumKeyValueHeads = config.Count("num_key_value_heads", config.Count("num_attention_heads")),
             RopeTheta = config.Double("rope_theta", 10000.0),
             RmsNormEps = config.Double("rms_norm_eps", 1e-6),
             TieWordEmbeddings = config.Bool("tie_word_embeddings", false),
-            MaxPositionEmbeddings = config.Int("max_position_embeddings", 32768),
+            MaxPositionEmbeddings = config.Count("max_position_embeddings", 32768),
         };
         if (c.HiddenSize % c.NumAttentionHeads != 0 || c.NumAttentionHeads % c.NumKeyValueHeads != 0)
             throw new CheckpointFormatException(config.Path, null,

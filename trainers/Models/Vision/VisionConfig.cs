@@ -48,19 +48,24 @@ internal sealed record VisionConfig
             "siglip" or "siglip_vision_model" => VisionKind.Siglip,
             _ => throw new CheckpointFormatException(config.Path, null, $"model_type '{type}' is not a CLIP or SigLIP checkpoint"),
         };
-        return new VisionConfig
+        var c = new VisionConfig
         {
             Kind = kind,
-            HiddenSize = section.Int("hidden_size", 768),
-            IntermediateSize = section.Int("intermediate_size", 3072),
-            NumHiddenLayers = section.Int("num_hidden_layers", 12),
-            NumAttentionHeads = section.Int("num_attention_heads", 12),
-            ImageSize = section.Int("image_size", 224),
-            PatchSize = section.Int("patch_size", kind == VisionKind.Clip ? 32 : 16),
-            NumChannels = section.Int("num_channels", 3),
+            HiddenSize = section.Count("hidden_size", 768),
+            IntermediateSize = section.Count("intermediate_size", 3072),
+            NumHiddenLayers = section.Count("num_hidden_layers", 12),
+            NumAttentionHeads = section.Count("num_attention_heads", 12),
+            ImageSize = section.Count("image_size", 224),
+            PatchSize = section.Count("patch_size", kind == VisionKind.Clip ? 32 : 16),
+            NumChannels = section.Count("num_channels", 3),
             LayerNormEps = section.Double("layer_norm_eps", kind == VisionKind.Clip ? 1e-5 : 1e-6),
             HiddenAct = section.String("hidden_act", kind == VisionKind.Clip ? "quick_gelu" : "gelu_pytorch_tanh")!,
         };
+        if (c.HiddenSize % c.NumAttentionHeads != 0)
+            throw new CheckpointFormatException(config.Path, null, $"hidden_size {c.HiddenSize} is not a multiple of num_attention_heads {c.NumAttentionHeads}");
+        if (c.PatchSize > c.ImageSize)
+            throw new CheckpointFormatException(config.Path, null, $"patch_size {c.PatchSize} is larger than image_size {c.ImageSize}");
+        return c;
     }
 
     /// <summary>The config as Hugging Face's <c>CLIPVisionModel</c> / <c>SiglipVisionModel</c> writes it.</summary>
