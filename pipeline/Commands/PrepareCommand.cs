@@ -35,6 +35,7 @@ internal sealed class PrepareCommand : ICommand
         new("seed", "seed of the caption policy (AI Challenger, COCO)", Default: "42"),
         new("records_per_shard", "input records per shard", Default: "2048"),
         new("max_image_pixels", "images over this many pixels (by their header) are rejected before decoding", Default: ImageDecoder.DefaultMaxPixels.ToString()),
+        new("duplicate_ids", "warn (keep rows that repeat an earlier row's id, counted in the manifest) or reject them", Default: "warn"),
         new("allow_partial", "keep the records before a break in an annotation file (a truncated file) instead of failing", IsFlag: true),
         new("overwrite", "replace output in --output that was made from other inputs (otherwise the run refuses, saying what changed)", IsFlag: true),
         new("shard_count", "processes in a job array", Default: "1"),
@@ -80,7 +81,7 @@ internal sealed class PrepareCommand : ICommand
 
     static readonly string[] OneSourceOptions =
         ["format", "annotations", "images", "output", "tokenizer", "template", "system_prompt", "image_tokens", "first_turn_only", "split_special_tokens",
-         "max_length", "length_policy", "seed", "records_per_shard", "max_image_pixels", "allow_partial"];
+         "max_length", "length_policy", "seed", "records_per_shard", "max_image_pixels", "allow_partial", "duplicate_ids"];
 
     static (EtlOptions, string?, string?) FromConfig(CommandLine args, string path)
     {
@@ -116,6 +117,12 @@ internal sealed class PrepareCommand : ICommand
             RecordsPerShard = args.Int("records_per_shard", 2048),
             MaxImagePixels = args.Long("max_image_pixels", ImageDecoder.DefaultMaxPixels),
             AllowPartial = args.Flag("allow_partial"),
+            DuplicateIds = (args.Value("duplicate_ids") ?? "warn") switch
+            {
+                "warn" => DuplicateIds.Warn,
+                "reject" => DuplicateIds.Reject,
+                var other => throw new UsageException($"--duplicate_ids must be warn or reject, not '{other}'"),
+            },
         };
         return (options, args.Value("tokenizer"), args.Value("template"));
     }

@@ -30,6 +30,7 @@ internal sealed class EtlConfigFile
         public int? RecordsPerShard { get; set; }
         public long? MaxImagePixels { get; set; }
         public bool AllowPartial { get; set; }
+        public string? DuplicateIds { get; set; }
         public List<SourceDocument>? Sources { get; set; }
     }
 
@@ -93,6 +94,12 @@ internal sealed class EtlConfigFile
             RecordsPerShard = doc.RecordsPerShard ?? 2048,
             MaxImagePixels = doc.MaxImagePixels ?? ImageDecoder.DefaultMaxPixels,
             AllowPartial = doc.AllowPartial,
+            DuplicateIds = doc.DuplicateIds switch
+            {
+                null or "warn" => DuplicateIds.Warn,
+                "reject" => DuplicateIds.Reject,
+                var other => throw new InvalidDataException($"{path}: duplicate_ids must be warn or reject, not '{other}'"),
+            },
         };
         return new EtlConfigFile { Options = options, Tokenizer = doc.Tokenizer is null ? null : Resolve(doc.Tokenizer), Template = doc.Template };
     }

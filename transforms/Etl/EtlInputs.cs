@@ -39,6 +39,7 @@ public sealed class EtlInputs
         Set("records_per_shard", options.RecordsPerShard);
         Set("allow_partial", options.AllowPartial);
         Set("max_image_pixels", options.MaxImagePixels);
+        Set("duplicate_ids", options.DuplicateIds);
         return inputs;
     }
 

@@ -88,28 +88,17 @@ public sealed class EtlManifest
         return manifest;
     }
 
-    /// <summary>
-    /// Counts rows whose id an earlier row has, over every shard's id column. Ids are remembered as
-    /// 64-bit FNV-1a hashes (8 bytes each, not the strings): two different ids share a hash with
-    /// probability about n^2 / 2^65, 4e-8 for 1.2 M rows.
-    /// </summary>
+    /// <summary>Counts rows whose id an earlier row has, over every shard's id column (see <see cref="IdSet"/>).</summary>
     static async Task CountDuplicateIdsAsync(EtlManifest manifest, string folder)
     {
-        var seen = new HashSet<ulong>();
+        var seen = new IdSet();
         foreach (var shard in manifest.Shards)
             await foreach (var id in ShardFile.ReadIdsAsync(Path.Combine(folder, shard.File)))
             {
-                if (seen.Add(Fnv1a(id))) continue;
+                if (seen.Add(id)) continue;
                 manifest.DuplicateIds++;
                 if (manifest.DuplicateIdExamples.Count < 5) manifest.DuplicateIdExamples.Add(id);
             }
-    }
-
-    static ulong Fnv1a(string text)
-    {
-        ulong hash = 14695981039346656037;
-        foreach (char c in text) hash = (hash ^ c) * 1099511628211;
-        return hash;
     }
 
     /// <summary>The reason without its record-specific detail (after a colon), so that counts group.</summary>

@@ -14,6 +14,9 @@ public sealed record EtlSource(SourceFormat Format, string Annotations, string I
     public string Name => $"{Format.ToString().ToLowerInvariant()}:{Path.GetFileName(Annotations)}";
 }
 
+/// <summary>What to do with a row whose id an earlier row already has: keep it and count it (warn), or reject it.</summary>
+public enum DuplicateIds { Warn, Reject }
+
 /// <summary>What to do with a conversation longer than <see cref="EtlOptions.MaxLength"/>.</summary>
 public enum LengthPolicy { Drop, Truncate }
 
@@ -32,6 +35,8 @@ public sealed record EtlOptions
     /// <summary>For job arrays: this process writes the shards whose number % <see cref="ShardCount"/> == <see cref="ShardIndex"/>.</summary>
     public int ShardCount { get; init; } = 1;
     public int ShardIndex { get; init; }
+    /// <summary>Rows repeating an earlier row's id (in record order): counted in the manifest either way; rejected with <see cref="DuplicateIds.Reject"/>.</summary>
+    public DuplicateIds DuplicateIds { get; init; } = DuplicateIds.Warn;
     /// <summary>Images over this many pixels (by their header) are rejected before decoding.</summary>
     public long MaxImagePixels { get; init; } = ImageDecoder.DefaultMaxPixels;
     /// <summary>
@@ -55,5 +60,7 @@ public sealed record EtlOptions
         if (RecordsPerShard < 1) throw new ArgumentException("records per shard must be positive");
         if (ShardCount < 1 || ShardIndex < 0 || ShardIndex >= ShardCount)
             throw new ArgumentException($"shard index {ShardIndex} is not in 0..{ShardCount - 1}");
+        if (DuplicateIds == DuplicateIds.Reject && ShardCount > 1)
+            throw new ArgumentException("duplicate_ids reject needs one process: the processes of a job array cannot see each other's ids");
     }
 }

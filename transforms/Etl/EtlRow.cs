@@ -22,6 +22,8 @@ internal sealed class EtlRow(DataViewRow row)
 
     public string RejectReason() => _reject();
 
+    public string Id() => _id();
+
     public bool Truncated()
     {
         bool value = false;

@@ -60,6 +60,7 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
         Directory.CreateDirectory(options.Output);
         await SetAsideOtherRunsAsync(inputs, cancellation);
         int written = 0, skipped = 0;
+        var seenIds = options.DuplicateIds == DuplicateIds.Reject ? new IdSet() : null;
         int current = -1;
         ShardReport? report = null;
         var rows = new List<ShardRow>();
@@ -82,7 +83,13 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
                     report = null;
                     if (shard % options.ShardCount == options.ShardIndex)
                     {
-                        if (await IsCompleteAsync(shard, inputs, cancellation)) skipped++;
+                        if (await IsCompleteAsync(shard, inputs, cancellation))
+                        {
+                            skipped++;
+                            // A resumed run rejects the same duplicates as an uninterrupted one: the done shards' ids count too.
+                            if (seenIds is not null && File.Exists(Path.Combine(options.Output, ShardFileName(shard))))
+                                await foreach (var id in ShardFile.ReadIdsAsync(Path.Combine(options.Output, ShardFileName(shard)), cancellation)) seenIds.Add(id);
+                        }
                         else report = new ShardReport { Shard = shard, FirstRecord = position, Inputs = inputs };
                     }
                 }
@@ -94,6 +101,7 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
                 var counts = Counts(report, source.Name);
                 counts.Records++;
                 string reject = row.RejectReason();
+                if (reject.Length == 0 && seenIds is not null && !seenIds.Add(row.Id())) reject = $"duplicate id: {row.Id()}";
                 if (reject.Length == 0)
                 {
                     rows.Add(row.ToShardRow());

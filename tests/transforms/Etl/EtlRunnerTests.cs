@@ -266,6 +266,19 @@ public class EtlRunnerTests(TokenizerFixture tokenizers) : IDisposable
         Assert.Equal(13, manifest.DuplicateIds);
         Assert.Equal(["d0", "d1", "d2", "d3", "d4"], manifest.DuplicateIdExamples);
         Assert.Equal(0, (await Run(Options(output.Path, Sources().Take(1).ToList()) with { Overwrite = true })).Manifest!.DuplicateIds);
+
+        // Rejected instead: the first of each id stays; a run resumed after its last shard was lost rejects the same rows.
+        using var rejecting = new TempFolder();
+        var options = Options(rejecting.Path, [new EtlSource(SourceFormat.Llava, _data.File("dups.json"), images)]) with { DuplicateIds = DuplicateIds.Reject };
+        var strict = (await Run(options)).Manifest!;
+        Assert.Equal((7, 13, 0L), (strict.Rows, strict.RejectReasons["duplicate id"], strict.DuplicateIds));
+        var hashes = Hashes(rejecting.Path);
+        foreach (var name in new[] { "shard-00002.json", "shard-00002.parquet", EtlManifest.FileName }) File.Delete(Path.Combine(rejecting.Path, name));
+        var resumed = await Run(options);
+        Assert.Equal((2, 1), (resumed.ShardsSkipped, resumed.ShardsWritten));
+        Assert.Equal(hashes, Hashes(rejecting.Path));
+        Assert.Equal((7L, 13L), (resumed.Manifest!.Rows, resumed.Manifest.RejectReasons["duplicate id"])); // the lost shard's rows are duplicates of the kept shards' ids
+        Assert.Throws<ArgumentException>(() => (options with { ShardCount = 2 }).Validate());
     }
 
     [Fact]
