@@ -21,7 +21,9 @@ internal sealed class BenchCommand : ICommand
         new("out", "folder for README.md (the table) and ratios.png", Default: "docs/benchmarks"),
         new("only", $"comma-separated areas ({string.Join(", ", Areas)})", Default: "all"),
         new("quick", "tiny sizes: checks that every measurement runs, numbers mean little", IsFlag: true),
-        new("child", "internal: one measurement in a process of its own (etl, train-step)"),
+        new("child", "internal: one measurement in a process of its own (etl, train-step, allreduce: under mpirun)"),
+        new("elements", "internal: fp32 values per all-reduce for the allreduce child"),
+        new("repeats", "internal: timed all-reduces for the allreduce child"),
         new("records", "internal: records for the etl child"),
         new("steps", "internal: steps for the train-step child"),
         new("checkpointing", "internal: gradient checkpointing for the train-step child", IsFlag: true),
@@ -41,6 +43,9 @@ internal sealed class BenchCommand : ICommand
                 return ExitCodes.Ok;
             case TrainingStepBench.Child:
                 TrainingStepBench.RunChild(shape, args.Int("steps", 3), args.Flag("checkpointing"), args.Flag("glibc_defaults"), output);
+                return ExitCodes.Ok;
+            case AllReduceBench.Child:
+                AllReduceBench.RunChild(args.Long("elements", 1 << 20), args.Int("repeats", 9), output);
                 return ExitCodes.Ok;
             default:
                 throw new UsageException($"--child {args.Value("child")} is not a measurement");

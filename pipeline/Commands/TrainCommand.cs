@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Vlm.Pipeline.Cli;
+using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Training;
 using Vlm.Transforms;
@@ -54,6 +55,7 @@ internal sealed class TrainCommand : ICommand
         new("logging_steps", "log every N steps", Default: Defaults.LoggingSteps.ToString()),
         new("seed", "random seed", Default: Defaults.Seed.ToString()),
         new("resume", "continue from the newest checkpoint in output_dir (required when it has one)", IsFlag: true),
+        new("distributed", "gradient reduction across processes: auto (MPI when mpirun, torchrun or srun started several), none, mpi or nccl", Default: "auto"),
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -106,6 +108,14 @@ internal sealed class TrainCommand : ICommand
             SaveTotalLimit = args.Int("save_total_limit", Defaults.SaveTotalLimit),
             LoggingSteps = args.Int("logging_steps", Defaults.LoggingSteps),
             Seed = args.Int("seed", Defaults.Seed),
+            Distributed = (args.Value("distributed") ?? "auto") switch
+            {
+                "auto" => DistributedBackend.Auto,
+                "none" => DistributedBackend.None,
+                "mpi" => DistributedBackend.Mpi,
+                "nccl" => DistributedBackend.Nccl,
+                var other => throw new UsageException($"--distributed must be auto, none, mpi or nccl, not '{other}'"),
+            },
         };
         if (!args.Flag("resume") && Directory.Exists(options.OutputDir) && Directory.GetDirectories(options.OutputDir, "checkpoint-*").Length > 0)
             throw new UsageException($"{options.OutputDir} already has checkpoints: pass --resume to continue from the newest, or choose another --output_dir");
@@ -118,7 +128,7 @@ internal sealed class TrainCommand : ICommand
             estimator.OnLog = e => progress.WriteLine(
             $"step {e.Step}  loss {e.Loss:F4}  lr {e.LearningRate:E2}  projector lr {e.ProjectorLearningRate:E2}  grad norm {e.GradNorm:F2}  {e.TokensPerSecond:F0} tokens/s  {e.SamplesPerSecond:F1} samples/s");
             estimator.OnEval = e => progress.WriteLine($"step {e.Step}  eval loss {e.Loss:F4} over {e.Tokens} tokens");
-            estimator.OnStep = (step, _) => progress.Report(step);
+            if (DistributedWorld.FromEnvironment().IsMain) estimator.OnStep = (step, _) => progress.Report(step); // one progress line, not one per rank
             using var stop = StopSignals.Create();
             try
             {
@@ -130,7 +140,8 @@ internal sealed class TrainCommand : ICommand
                 return ExitCodes.Interrupted;
             }
         }
-        output.WriteLine($"model -> {Path.GetFullPath(Path.Combine(options.OutputDir, VlmEstimator.ModelFolderName))}  (vlm predict --weights <that folder> --image <file> --prompt <text>)");
+        if (DistributedWorld.FromEnvironment().IsMain)
+            output.WriteLine($"model -> {Path.GetFullPath(Path.Combine(options.OutputDir, VlmEstimator.ModelFolderName))}  (vlm predict --weights <that folder> --image <file> --prompt <text>)");
         return ExitCodes.Ok;
     }
 

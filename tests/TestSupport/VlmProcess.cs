@@ -13,9 +13,18 @@ internal sealed class VlmProcess : IDisposable
     readonly List<string> _lines = [];
     readonly System.Text.StringBuilder _error = new();
 
-    public VlmProcess(params string[] args)
+    public VlmProcess(params string[] args) : this(ranks: 0, args) { }
+
+    /// <summary>With <paramref name="ranks"/> > 0, <c>mpirun -np ranks</c> starts that many, one torch thread each (as root too, more ranks than cores allowed).</summary>
+    VlmProcess(int ranks, string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(ranks > 0 ? "mpirun" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (ranks > 0)
+        {
+            foreach (var a in new[] { "-np", ranks.ToString(), "--oversubscribe", "-x", "OMP_NUM_THREADS=1", "dotnet" }) start.ArgumentList.Add(a);
+            start.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
+            start.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vlm.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         _process = Process.Start(start) ?? throw new InvalidOperationException("vlm did not start");
@@ -24,6 +33,11 @@ internal sealed class VlmProcess : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
+
+    /// <summary><c>vlm</c> under Open MPI's <c>mpirun</c> with <paramref name="ranks"/> processes.</summary>
+    public static VlmProcess Mpirun(int ranks, params string[] args) => new(ranks, args);
+
+    public int Id => _process.Id;
 
     public string Output { get { lock (_lines) return string.Join('\n', _lines); } }
     public string Error { get { lock (_error) return _error.ToString(); } }
@@ -66,9 +80,14 @@ internal sealed class VlmProcess : IDisposable
     }
 
     /// <summary>Runs to the end and returns the exit code, output and errors.</summary>
-    public static (int Code, string Out, string Err) Run(TimeSpan timeout, params string[] args)
+    public static (int Code, string Out, string Err) Run(TimeSpan timeout, params string[] args) => RunToEnd(new VlmProcess(args), timeout);
+
+    /// <summary>As <see cref="Run"/>, under <c>mpirun</c> with <paramref name="ranks"/> processes.</summary>
+    public static (int Code, string Out, string Err) RunMpi(int ranks, TimeSpan timeout, params string[] args) => RunToEnd(Mpirun(ranks, args), timeout);
+
+    static (int Code, string Out, string Err) RunToEnd(VlmProcess started, TimeSpan timeout)
     {
-        using var process = new VlmProcess(args);
+        using var process = started;
         int code = process.Wait(timeout);
         return (code, process.Output, process.Error);
     }

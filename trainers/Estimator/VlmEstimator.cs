@@ -2,6 +2,7 @@ using Microsoft.ML;
 using TorchSharp;
 using Microsoft.ML.Data;
 using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
@@ -61,13 +62,24 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             if (model.ImageTokensPerImage != _options.Template.ImageTokenCount)
                 throw new ArgumentException($"the template puts {_options.Template.ImageTokenCount} image tokens per image but the vision tower gives {model.ImageTokensPerImage} features; tokenize the data with ImageTokenCount = {model.ImageTokensPerImage}");
             model.to(device).to(TorchDevice.DType(_options.Precision, device));
+            using var ranks = Collectives.Create(_options.Distributed, DistributedWorld.FromEnvironment(), cuda: device.type == DeviceType.CUDA);
             VlmTrainer? trainer = null;
-            trainer = new VlmTrainer(model, _options, ImagePreprocessor.For(model.VisionTower.Config, _options.VisionPath), OnLog)
+            trainer = new VlmTrainer(model, _options, ImagePreprocessor.For(model.VisionTower.Config, _options.VisionPath), OnLog, ranks)
             {
                 AfterEval = OnEval,
                 AfterStep = OnStep is null ? null : step => OnStep(step, trainer!.TotalSteps),
             };
-            trainer.Train(examples, held, cancellation);
+            try
+            {
+                trainer.Train(examples, held, cancellation);
+            }
+            catch (Exception e) when (ranks.World.IsDistributed && e is not TrainingInterruptedException)
+            {
+                // The other ranks may be waiting in a collective for this one: end them all now rather than never.
+                Console.Error.WriteLine($"rank {ranks.World.Rank}: {e.Message}; ending every rank");
+                ranks.Abort(1);
+                throw;
+            }
 
             var spec = new VlmModelSpec
             {
@@ -77,7 +89,8 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             };
             var lora = _options.Train == TrainableParts.ProjectorAndLora ? TrainingCheckpoints.Lora(_options, model) : null;
             string folder = Path.Combine(_options.OutputDir, ModelFolderName);
-            VlmModelFolder.Write(model, spec, lora, folder);
+            if (ranks.World.IsMain) VlmModelFolder.Write(model, spec, lora, folder);
+            ranks.Barrier(); // every rank returns once the model folder is complete
             return new VlmTransformer(_ml, new VlmPredictor(model, spec, tokenizer) { Folder = folder }, lora, trainer.Log, trainer.EvalLog);
         }
         catch

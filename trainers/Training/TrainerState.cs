@@ -6,6 +6,8 @@ internal sealed record TrainerState
     public int Step { get; init; }
     public int TotalSteps { get; init; }
     public int Seed { get; init; }
+    /// <summary>The processes the run trained with: a resume with another count would see other batches.</summary>
+    public int WorldSize { get; init; } = 1;
     public List<LogEntry> Log { get; init; } = [];
     public List<EvalEntry> EvalLog { get; init; } = [];
 }

@@ -33,7 +33,8 @@ internal static class TrainingCheckpoints
         return name.StartsWith(Prefix, StringComparison.Ordinal) && int.TryParse(name.AsSpan(Prefix.Length), out int step) ? step : -1;
     }
 
-    public static void Save(string outputDir, VlmModel model, AdamW optimizer, TrainerState state, VlmTrainerOptions options, int keep)
+    /// <param name="randomStates">every rank's random state, rank r's at index r (null: this process's own)</param>
+    public static void Save(string outputDir, VlmModel model, AdamW optimizer, TrainerState state, VlmTrainerOptions options, int keep, IReadOnlyList<torch.Tensor>? randomStates = null)
     {
         string final = Path.Combine(outputDir, Prefix + state.Step);
         string temp = final + ".tmp";
@@ -43,8 +44,11 @@ internal static class TrainingCheckpoints
             Directory.CreateDirectory(temp);
             WriteTrainedParts(model, temp, options.Train, options.TrainVisionTower, Lora(options, model), baseModel: null);
             optimizer.Save(Path.Combine(temp, OptimizerFile));
-            using (var rng = torch.random.get_rng_state())
-                SafetensorsWriter.Write(Path.Combine(temp, RngFile), [KeyValuePair.Create("cpu", rng)]);
+            if (randomStates is null)
+                using (var rng = torch.random.get_rng_state())
+                    SafetensorsWriter.Write(Path.Combine(temp, RngFile), [KeyValuePair.Create("cpu", rng)]);
+            else
+                SafetensorsWriter.Write(Path.Combine(temp, RngFile), [.. randomStates.Select((rng, rank) => KeyValuePair.Create(RandomStateKey(rank), rng))]);
             AtomicFile.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -79,9 +83,16 @@ internal static class TrainingCheckpoints
         if (visionTower) VlmCheckpoints.WriteVisionFolder(model, Path.Combine(folder, VisionFolder));
     }
 
-    /// <summary>Restores weights, optimizer and random state from <paramref name="folder"/>; returns its trainer state.</summary>
-    public static TrainerState Restore(string folder, VlmModel model, AdamW optimizer, VlmTrainerOptions options)
+    /// <summary>Rank 0's random state is "cpu", as a one-process checkpoint has it; rank r's "cpu_rank_r".</summary>
+    static string RandomStateKey(int rank) => rank == 0 ? "cpu" : $"cpu_rank_{rank}";
+
+    /// <summary>Restores weights, optimizer and this rank's random state from <paramref name="folder"/>; returns its trainer state.</summary>
+    public static TrainerState Restore(string folder, VlmModel model, AdamW optimizer, VlmTrainerOptions options, int rank = 0, int worldSize = 1)
     {
+        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(folder, StateFile)), Json)
+            ?? throw new InvalidDataException($"{folder}: empty {StateFile}");
+        if (state.WorldSize != worldSize)
+            throw new InvalidOperationException($"{folder} was written by a run of {state.WorldSize} process(es) and this one has {worldSize}: each process would see other batches, so the resume could not be exact; resume with {state.WorldSize}, or start a new output_dir");
         VlmCheckpoints.LoadProjector(model, Path.Combine(folder, VlmCheckpoints.ProjectorFile));
         if (options.Train == TrainableParts.ProjectorAndLora) LoraAdapter.LoadWeights(model.LanguageModel, folder);
         if (options.Train == TrainableParts.Full)
@@ -92,10 +103,9 @@ internal static class TrainingCheckpoints
         if (options.TrainVisionTower) VlmCheckpoints.LoadVisionFolder(model, Path.Combine(folder, VisionFolder));
         optimizer.Load(Path.Combine(folder, OptimizerFile));
         using (var file = SafetensorsFile.Open(Path.Combine(folder, RngFile)))
-        using (var rng = file.Read("cpu"))
+        using (var rng = file.Read(RandomStateKey(rank)))
             torch.random.set_rng_state(rng);
-        return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(folder, StateFile)), Json)
-            ?? throw new InvalidDataException($"{folder}: empty {StateFile}");
+        return state;
     }
 
     /// <summary>The LoRA settings of a run; without target modules, the LLM's own default ones.</summary>

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Models.Lora;
 using static TorchSharp.torch;
 
@@ -27,8 +28,11 @@ public sealed class TrainingInterruptedException(int step, string? checkpoint)
 /// newest checkpoint (the data order is a function of the seed and the epoch, so a resumed run
 /// sees the same batches as an uninterrupted one).
 /// </summary>
-internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, ImagePreprocessor images, Action<LogEntry>? log = null)
+internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, ImagePreprocessor images, Action<LogEntry>? log = null, ICollectives? collectives = null)
 {
+    // Data parallel: every rank runs this loop on its own slice of each global batch (see Train).
+    readonly ICollectives _ranks = collectives ?? new SingleProcess();
+
     public IReadOnlyList<LogEntry> Log => _log;
     public IReadOnlyList<EvalEntry> EvalLog => _evalLog;
     readonly List<LogEntry> _log = [];
@@ -50,9 +54,12 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
         if (options.EvalSteps > 0 && validation is not { Count: > 0 })
             throw new ArgumentException($"eval_steps is {options.EvalSteps} but there is no validation set");
         random.manual_seed(options.Seed);
-        var groups = Configure();
+        var world = _ranks.World;
+        var groups = Configure(out var trainable);
         using var optimizer = new AdamW(groups);
-        int perStep = options.PerDeviceTrainBatchSize * options.GradientAccumulationSteps;
+        // A global batch: every rank's micro-batches of every accumulation step; rank r reads the r-th slice of each.
+        int perMicro = options.PerDeviceTrainBatchSize * world.Size;
+        int perStep = perMicro * options.GradientAccumulationSteps;
         int stepsPerEpoch = (examples.Count + perStep - 1) / perStep;
         int total = options.MaxSteps > 0 ? options.MaxSteps : (int)Math.Ceiling(options.NumTrainEpochs * stepsPerEpoch);
 
@@ -60,26 +67,29 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
         int start = 0;
         if (TrainingCheckpoints.Latest(options.OutputDir) is { } latest)
         {
-            var state = TrainingCheckpoints.Restore(latest, model, optimizer, options);
+            var state = TrainingCheckpoints.Restore(latest, model, optimizer, options, world.Rank, world.Size);
             start = state.Step;
             _log.AddRange(state.Log);
             _evalLog.AddRange(state.EvalLog);
         }
+        _ranks.StartFromRankZero(trainable, System.Text.Json.JsonSerializer.Serialize(options with { OutputDir = Path.GetFullPath(options.OutputDir) }) + $"\nstart {start}");
         Directory.CreateDirectory(options.OutputDir);
-        var events = options.TensorBoard ? new TrainingEvents(Path.Combine(options.OutputDir, "runs")) : null;
+        // One writer of the run's files: rank 0.
+        var events = options.TensorBoard && world.IsMain ? new TrainingEvents(Path.Combine(options.OutputDir, "runs")) : null;
         model.train();
 
         var device = model.LanguageModel.HeadWeight.device;
         var order = new EpochOrder(examples.Count, options.Seed);
         Task<TrainingBatch>? next = null;
         TrainingBatch Load(int step, int micro) => TrainingBatch.Create(
-            [.. Enumerable.Range(0, options.PerDeviceTrainBatchSize).Select(j => examples[order[(long)step * perStep + micro * options.PerDeviceTrainBatchSize + j]])],
+            [.. Enumerable.Range(0, options.PerDeviceTrainBatchSize).Select(j => examples[order[(long)step * perStep + micro * perMicro + world.Rank * options.PerDeviceTrainBatchSize + j]])],
             images, options.ImageRoot);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double lossSum = 0; long tokens = 0, samples = 0; int lossSteps = 0;
         for (int step = start; step < total; step++)
         {
-            if (cancellation.IsCancellationRequested)
+            // Every rank stops at the same step, whichever got the signal first (a rank alone in a collective would wait forever).
+            if (_ranks.Sum(cancellation.IsCancellationRequested ? 1 : 0) > 0)
             {
                 next?.Wait();
                 throw new TrainingInterruptedException(step, TrainingCheckpoints.Latest(options.OutputDir) is { } saved && TrainingCheckpoints.Step(saved) == step ? saved : null);
@@ -98,12 +108,21 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                     int nextStep = nextMicro == 0 ? step + 1 : step;
                     next = nextStep < total ? Task.Run(() => Load(nextStep, nextMicro)) : null;
                     var (ids, keep, labels, pixels) = batch.ToTensors(device);
-                    var (loss, _) = model.Loss(ids, keep, labels, pixels);
-                    loss.div(accumulation).backward();
-                    stepLoss += loss.item<float>() / options.GradientAccumulationSteps;
+                    var (loss, labelled) = model.Loss(ids, keep, labels, pixels);
+                    // Each rank's mean loss weighted by its share of the global micro-batch's labelled tokens, so that the
+                    // summed gradients are those of the whole micro-batch's mean: N ranks x B = 1 rank x N*B.
+                    double labelledInAll = _ranks.Sum(labelled), share = world.IsDistributed ? (labelledInAll > 0 ? labelled / labelledInAll : 0) : 1;
+                    if (world.IsDistributed)
+                        using (var weight = (share / options.GradientAccumulationSteps).ToScalar())
+                            loss.mul(weight).backward();
+                    else
+                        loss.div(accumulation).backward(); // one process: the same operations as always, so the same bytes
+                    stepLoss += loss.item<float>() * share / options.GradientAccumulationSteps;
                     tokens += batch.Tokens;
                     samples += batch.Rows;
                 }
+                _ranks.AllReduceGradients([.. groups.SelectMany(g => g.Parameters)]);
+                stepLoss = _ranks.Sum(stepLoss);
                 if (!double.IsFinite(stepLoss))
                     throw new TrainingDivergedException($"the loss is {stepLoss} at step {step + 1}; training stopped, the newest checkpoint in {options.OutputDir} is intact (try a lower learning rate)");
                 double norm = nn.utils.clip_grad_norm_(groups.SelectMany(g => g.Parameters), options.MaxGradNorm);
@@ -115,10 +134,10 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                 if (done % options.LoggingSteps == 0 || done == total)
                 {
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
-                    var entry = new LogEntry(done, lossSum / lossSteps, groups[^1].LearningRate, groups[0].LearningRate, norm, tokens / seconds, samples / seconds);
+                    var entry = new LogEntry(done, lossSum / lossSteps, groups[^1].LearningRate, groups[0].LearningRate, norm, _ranks.Sum(tokens) / seconds, _ranks.Sum(samples) / seconds);
                     _log.Add(entry);
                     events?.Write(entry);
-                    log?.Invoke(entry);
+                    if (world.IsMain) log?.Invoke(entry);
                     lossSum = 0; lossSteps = 0; tokens = 0; samples = 0;
                     clock.Restart();
                 }
@@ -133,12 +152,18 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                 if (done % options.SaveSteps == 0 || done == total || cancellation.IsCancellationRequested)
                 {
                     next?.Wait();
-                    TrainingCheckpoints.Save(options.OutputDir, model, optimizer,
-                        new TrainerState { Step = done, TotalSteps = total, Seed = options.Seed, Log = [.. _log], EvalLog = [.. _evalLog] }, options, options.SaveTotalLimit);
+                    var randomStates = _ranks.RandomStates();
+                    if (world.IsMain)
+                        TrainingCheckpoints.Save(options.OutputDir, model, optimizer,
+                            new TrainerState { Step = done, TotalSteps = total, Seed = options.Seed, WorldSize = world.Size, Log = [.. _log], EvalLog = [.. _evalLog] },
+                            options, options.SaveTotalLimit, randomStates);
+                    foreach (var state in randomStates) state.Dispose();
+                    _ranks.Barrier(); // no rank runs ahead of a checkpoint that may yet fail
                 }
             }
             AfterStep?.Invoke(step + 1);
         }
+        _ranks.CheckWeightsAgree(trainable);
         model.eval();
     }
 
@@ -165,7 +190,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
     }
 
     /// <summary>Freezes what does not train, adds adapters, and returns AdamW's groups (projector first).</summary>
-    List<ParamGroup> Configure()
+    List<ParamGroup> Configure(out List<(string Name, TorchSharp.Modules.Parameter Parameter)> trainableParameters)
     {
         foreach (var p in model.parameters()) p.requires_grad = false;
         if (options.Train == TrainableParts.ProjectorAndLora && !model.LanguageModel.named_parameters().Any(p => p.name.Contains(".lora_", StringComparison.Ordinal)))
@@ -178,6 +203,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
             .Select(p => ("language_model." + p.name, p.parameter)));
         if (options.TrainVisionTower) trainable.AddRange(model.VisionTower.named_parameters().Select(p => ("vision_tower." + p.name, p.parameter)));
         foreach (var (_, p) in trainable) p.requires_grad = true;
+        trainableParameters = trainable;
         model.TrainVisionTower = options.TrainVisionTower;
         model.LanguageModel.GradientCheckpointing = options.GradientCheckpointing;
 

@@ -66,6 +66,8 @@ public sealed record VlmTrainerOptions
     /// <summary>Write the logged values as TensorBoard events under <c>{output_dir}/runs</c>.</summary>
     public bool TensorBoard { get; init; } = true;
     public TensorPrecision Precision { get; init; } = TensorPrecision.Auto;
+    /// <summary>How gradients are reduced across processes: auto (MPI when a launcher started several, else none), none, mpi or nccl.</summary>
+    public Distributed.DistributedBackend Distributed { get; init; } = Vlm.Trainers.Distributed.DistributedBackend.Auto;
 
     /// <summary>Conflicting or impossible settings, found before any work starts.</summary>
     public void Validate()

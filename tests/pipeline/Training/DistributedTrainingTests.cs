@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Vlm.Pipeline.Commands;
+using Vlm.Tests.TestSupport;
+using Vlm.Trainers.Checkpoints;
+
+namespace Vlm.Tests.Pipeline.Training;
+
+/// <summary>
+/// <c>vlm train</c> under <c>mpirun -np 2</c> on the CPU (Open MPI; the test build installs it where it
+/// is missing): the collectives, two ranks of batch B against one of 2B, one writer, a killed rank
+/// ending the job, and a two-rank resume.
+/// </summary>
+[Collection(TorchRandomCollection.Name)]
+public class DistributedTrainingTests : IDisposable
+{
+    static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+    readonly TempFolder _root = new();
+
+    public DistributedTrainingTests()
+    {
+        Assert.True(File.Exists("/usr/bin/mpirun"), "mpirun is missing: tests/tools/install-openmpi.sh installs Debian's openmpi-bin");
+        Assert.Equal(0, CommandHarness.Run(new InitTinyCommand(), "--out", _root.File("tiny"), "--hidden", "16", "--layers", "1", "--image_size", "16", "--patch-size", "8").Code);
+        Assert.Equal(0, CommandHarness.Run(new MakeSamplesCommand(), "--output", _root.File("samples"), "--count", "16").Code);
+        var prepare = CommandHarness.Run(new PrepareCommand(), "--format", "llava", "--annotations", _root.File("samples/llava.json"),
+            "--images", _root.File("samples/images"), "--output", _root.File("shards"), "--tokenizer", _root.File("tiny/llm"),
+            "--image_tokens", "4", "--system_prompt", "");
+        Assert.True(prepare.Code == 0, prepare.Out + prepare.Err);
+    }
+
+    public void Dispose() => _root.Dispose();
+
+    string[] Train(string output, int batch, int steps, int saveSteps, params string[] more) =>
+    [
+        "train", "--data", _root.File("shards"), "--llm", _root.File("tiny/llm"), "--vision", _root.File("tiny/vision"), "--output_dir", _root.File(output),
+        "--lora_rank", "4", "--lora_dropout", "0", "--per_device_train_batch_size", batch.ToString(), "--max_steps", steps.ToString(),
+        "--save_steps", saveSteps.ToString(), "--learning_rate", "1e-3", "--feature_proj_lr", "1e-3", "--logging_steps", "1", "--seed", "11",
+        "--target_modules", "q_proj|v_proj", .. more,
+    ];
+
+    Dictionary<string, float[]> Weights(string output)
+    {
+        var weights = new Dictionary<string, float[]>();
+        foreach (var file in Directory.GetFiles(_root.File(Path.Combine(output, "model")), "*.safetensors"))
+        {
+            using var st = SafetensorsFile.Open(file);
+            foreach (var name in st.Names)
+                using (var t = st.Read(name)) weights[$"{Path.GetFileName(file)}:{name}"] = t.data<float>().ToArray();
+        }
+        return weights;
+    }
+
+    string Hashes(string output) => string.Join(",", Directory.GetFiles(_root.File(Path.Combine(output, "model")), "*.safetensors").Order()
+        .Select(f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))));
+
+    [Fact]
+    public void Collectives_under_mpirun_sum_broadcast_and_wait_for_every_rank()
+    {
+        var (code, output, error) = VlmProcess.RunMpi(2, Limit, "bench", "--child", "allreduce", "--elements", "100000");
+        Assert.True(code == 0, output + error);
+        // Each rank prints one JSON object; mpirun may put them on one line.
+        var ranks = System.Text.RegularExpressions.Regex.Matches(output, "\\{[^{}]*\\}").Select(m => JsonDocument.Parse(m.Value).RootElement).ToList();
+        Assert.Equal([0, 1], ranks.Select(r => r.GetProperty("rank").GetInt32()).Order());
+        Assert.All(ranks, r => Assert.True(r.GetProperty("sums").GetBoolean() && r.GetProperty("broadcast").GetBoolean(), r.ToString()));
+    }
+
+    [Fact]
+    public void Two_ranks_of_batch_two_train_the_weights_of_one_rank_of_batch_four_and_only_rank_zero_writes()
+    {
+        var one = VlmProcess.Run(Limit, Train("one", batch: 4, steps: 8, saveSteps: 4));
+        Assert.True(one.Code == 0, one.Out + one.Err);
+        var two = VlmProcess.RunMpi(2, Limit, Train("two", batch: 2, steps: 8, saveSteps: 4));
+        Assert.True(two.Code == 0, two.Out + two.Err); // the ranks also check at the end that their weights are bitwise equal
+        var a = Weights("one");
+        var b = Weights("two");
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var (name, values) in a)
+            Assert.True(values.Zip(b[name]).Max(p => Math.Abs(p.First - p.Second)) <= 1e-5f, name);
+        // One writer: one TensorBoard file, one progress line per step, checkpoints 4 and 8 once.
+        Assert.Single(Directory.GetFiles(_root.File("two/runs")));
+        Assert.Single(two.Out.Split('\n'), l => l.Contains("step 8  loss", StringComparison.Ordinal));
+        Assert.Equal(["checkpoint-4", "checkpoint-8"], Directory.GetDirectories(_root.File("two"), "checkpoint-*").Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void A_killed_rank_ends_every_rank_and_a_two_rank_resume_equals_an_uninterrupted_run()
+    {
+        const int steps = 200;
+        var straight = VlmProcess.RunMpi(2, Limit, Train("straight", 2, steps, 20));
+        Assert.True(straight.Code == 0, straight.Out + straight.Err);
+
+        using (var run = VlmProcess.Mpirun(2, Train("killed", 2, steps, 20)))
+        {
+            Assert.True(run.WaitForLine("step 50  loss", Limit), run.Output + run.Error);
+            var ranks = Children(run.Id).Where(pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains("vlm.dll", StringComparison.Ordinal)).ToList();
+            Assert.Equal(2, ranks.Count);
+            Process.GetProcessById(ranks[1]).Kill();
+            var clock = Stopwatch.StartNew();
+            Assert.NotEqual(0, run.Wait(TimeSpan.FromSeconds(60)));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60));
+        }
+        Assert.NotEmpty(Directory.GetDirectories(_root.File("killed"), "checkpoint-*"));
+
+        var oneProcess = VlmProcess.Run(Limit, Train("killed", 2, steps, 20, "--resume"));
+        Assert.NotEqual(0, oneProcess.Code);
+        Assert.Contains("written by a run of 2 process(es) and this one has 1", oneProcess.Err);
+
+        var resumed = VlmProcess.RunMpi(2, Limit, Train("killed", 2, steps, 20, "--resume"));
+        Assert.True(resumed.Code == 0, resumed.Out + resumed.Err);
+        Assert.Equal(Hashes("straight"), Hashes("killed"));
+    }
+
+    /// <summary>The processes whose parent is <paramref name="parent"/>, and theirs (mpirun's daemon may sit between).</summary>
+    static IEnumerable<int> Children(int parent)
+    {
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); } catch (IOException) { continue; }
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (int.Parse(fields[1]) != parent) continue;
+            yield return pid;
+            foreach (var grandchild in Children(pid)) yield return grandchild;
+        }
+    }
+}
