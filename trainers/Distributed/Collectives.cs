@@ -12,10 +12,18 @@ public static class Collectives
             $"--distributed none, but the launcher started this process as {world}: each process would train alone and overwrite the others' output; use --distributed auto or launch one process"),
         DistributedBackend.None => new SingleProcess(),
         DistributedBackend.Auto when !world.IsDistributed => new SingleProcess(),
-        DistributedBackend.Auto => cuda ? Nccl(cuda) : MpiCollectives.Start(world),
-        DistributedBackend.Mpi => MpiCollectives.Start(world),
+        DistributedBackend.Auto => cuda ? Nccl(cuda) : Mpi(world),
+        DistributedBackend.Mpi => Mpi(world),
         DistributedBackend.Nccl => Nccl(cuda),
         _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, null),
+    };
+
+    /// <summary>MPI joins only processes an MPI launcher started: torchrun's and a plain srun's are refused with what to run instead.</summary>
+    static ICollectives Mpi(DistributedWorld world) => world.Launcher switch
+    {
+        "torchrun" => throw new NotSupportedException($"torchrun started this process ({world}) without MPI, and gradients on the CPU are reduced over MPI: launch with mpirun -np N instead (torchrun needs --distributed nccl, which is not built yet)"),
+        "slurm" => throw new NotSupportedException($"srun started this process ({world}) without MPI: add --mpi=pmix (or pmi2) to srun so that the ranks share an MPI world"),
+        _ => MpiCollectives.Start(world),
     };
 
     static ICollectives Nccl(bool cuda)

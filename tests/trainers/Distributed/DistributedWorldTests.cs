@@ -43,6 +43,8 @@ public class DistributedWorldTests
         var two = new DistributedWorld(0, 2, 0, "torchrun");
         Assert.Contains("each process would train alone", Assert.Throws<InvalidOperationException>(() => Collectives.Create(DistributedBackend.None, two, cuda: false)).Message);
         Assert.Contains("use --distributed mpi", Assert.Throws<NotSupportedException>(() => Collectives.Create(DistributedBackend.Nccl, DistributedWorld.Single, cuda: false)).Message);
+        Assert.Contains("launch with mpirun -np N instead", Assert.Throws<NotSupportedException>(() => Collectives.Create(DistributedBackend.Auto, two, cuda: false)).Message);
+        Assert.Contains("add --mpi=pmix", Assert.Throws<NotSupportedException>(() => Collectives.Create(DistributedBackend.Mpi, two with { Launcher = "slurm" }, cuda: false)).Message);
         using var single = Collectives.Create(DistributedBackend.Auto, DistributedWorld.Single, cuda: false);
         Assert.IsType<SingleProcess>(single);
     }
