@@ -10,7 +10,7 @@ namespace Vlm.Pipeline.Commands;
 /// </summary>
 internal sealed class BenchCommand : ICommand
 {
-    static readonly string[] Areas = ["tokenizer", "images", "etl", "training", "generation"];
+    static readonly string[] Areas = ["tokenizer", "images", "etl", "training", "generation", "distributed"];
 
     public string Name => "bench";
     public string Summary => "measure against peers (HF tokenizers, decode-only, bare GEMM, PyTorch) and write docs/benchmarks/";
@@ -73,6 +73,7 @@ internal sealed class BenchCommand : ICommand
             if (selected.Contains("etl")) rows.AddRange(quick ? EtlBench.Run(500, 2_000, 1, Log) : EtlBench.Run(20_000, 80_000, 5, Log));
             if (selected.Contains("training")) rows.AddRange(TrainingStepBench.Run(shape, quick ? 1 : 5, Path.Combine(peers, "python", "train_step.py"), quick ? ["--quick"] : [], Log));
             if (selected.Contains("generation")) rows.AddRange(quick ? GenerationBench.Run(shape, 16, 4, Log) : GenerationBench.Run(shape, 300, 32, Log));
+            if (selected.Contains("distributed")) rows.AddRange(DistributedBench.Run(work, quick, Log));
         }
         finally
         {
