@@ -13,20 +13,32 @@ internal sealed class VlmProcess : IDisposable
     readonly List<string> _lines = [];
     readonly System.Text.StringBuilder _error = new();
 
-    public VlmProcess(params string[] args) : this(ranks: 0, args) { }
+    public VlmProcess(params string[] args) : this(mpi: false, [args]) { }
 
-    /// <summary>With <paramref name="ranks"/> > 0, <c>mpirun -np ranks</c> starts that many, one torch thread each (as root too, more ranks than cores allowed).</summary>
-    VlmProcess(int ranks, string[] args)
+    /// <summary>
+    /// Under MPI, <c>mpirun</c> starts one rank per argument list (Open MPI's <c>app : app</c> form), one
+    /// torch thread each, as root too, more ranks than cores allowed; else <c>dotnet vlm.dll</c> with the one list.
+    /// </summary>
+    VlmProcess(bool mpi, string[][] ranks)
     {
-        var start = new ProcessStartInfo(ranks > 0 ? "mpirun" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (ranks > 0)
+        var start = new ProcessStartInfo(mpi ? "mpirun" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        string vlm = Path.Combine(AppContext.BaseDirectory, "vlm.dll");
+        if (mpi)
         {
-            foreach (var a in new[] { "-np", ranks.ToString(), "--oversubscribe", "-x", "OMP_NUM_THREADS=1", "dotnet" }) start.ArgumentList.Add(a);
+            start.ArgumentList.Add("--oversubscribe");
             start.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
             start.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+            for (int r = 0; r < ranks.Length; r++)
+            {
+                if (r > 0) start.ArgumentList.Add(":");
+                foreach (var a in (string[])["-np", "1", "-x", "OMP_NUM_THREADS=1", "dotnet", vlm, .. ranks[r]]) start.ArgumentList.Add(a);
+            }
         }
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vlm.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
+        else
+        {
+            start.ArgumentList.Add(vlm);
+            foreach (var a in ranks[0]) start.ArgumentList.Add(a);
+        }
         _process = Process.Start(start) ?? throw new InvalidOperationException("vlm did not start");
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_lines) { _lines.Add(e.Data); Monitor.PulseAll(_lines); } };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_error) _error.AppendLine(e.Data); };
@@ -35,7 +47,10 @@ internal sealed class VlmProcess : IDisposable
     }
 
     /// <summary><c>vlm</c> under Open MPI's <c>mpirun</c> with <paramref name="ranks"/> processes.</summary>
-    public static VlmProcess Mpirun(int ranks, params string[] args) => new(ranks, args);
+    public static VlmProcess Mpirun(int ranks, params string[] args) => new(mpi: true, [.. Enumerable.Repeat(args, ranks)]);
+
+    /// <summary><c>vlm</c> under <c>mpirun</c>, rank r with <c>perRank[r]</c>'s arguments.</summary>
+    public static VlmProcess MpirunEach(params string[][] perRank) => new(mpi: true, perRank);
 
     public int Id => _process.Id;
 

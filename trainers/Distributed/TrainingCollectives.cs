@@ -28,7 +28,7 @@ internal static class TrainingCollectives
         var text = new StringBuilder(fingerprint);
         foreach (var (name, p) in trainable) text.Append('\n').Append(name).Append(' ').Append(string.Join('x', p.shape)).Append(' ').Append(p.dtype);
         collectives.SameOnEveryRank(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())),
-            "was started with another configuration than rank 0 (options, model or trainable parts); every rank needs the same command");
+            "started with another configuration than rank 0 (options, model or trainable parts); every rank needs the same command");
         using var _ = no_grad();
         foreach (var (_, p) in trainable)
         {
@@ -45,7 +45,7 @@ internal static class TrainingCollectives
         collectives.Broadcast(shared, root: 0);
         bool same = shared.data<double>().ToArray().Select(v => (byte)v).SequenceEqual(hash);
         if (collectives.Sum(same ? 0 : 1) is var differing and > 0)
-            throw new InvalidOperationException(same ? $"{differing:0} rank(s) {differs}" : $"rank {collectives.World.Rank} {differs}");
+            throw new InvalidOperationException(same ? $"{differing:0} other rank(s) {differs}" : $"rank {collectives.World.Rank} {differs}");
     }
 
     /// <summary>Checks that the trainable weights are bitwise the same on every rank (they are reduced and stepped alike, so they must be).</summary>

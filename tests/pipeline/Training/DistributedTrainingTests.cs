@@ -111,6 +111,15 @@ public class DistributedTrainingTests : IDisposable
         Assert.Equal(Hashes("straight"), Hashes("killed"));
     }
 
+    [Fact]
+    public void Ranks_started_with_different_options_are_refused_at_the_start_and_all_exit()
+    {
+        using var run = VlmProcess.MpirunEach(Train("mixed", 2, 4, 100, "--weight_decay", "0.1"), Train("mixed", 2, 4, 100, "--weight_decay", "0.2"));
+        Assert.NotEqual(0, run.Wait(TimeSpan.FromSeconds(90)));
+        Assert.Contains("rank 1 started with another configuration than rank 0", run.Error);
+        Assert.False(Directory.Exists(_root.File("mixed")) && Directory.GetDirectories(_root.File("mixed"), "checkpoint-*").Length > 0); // refused before any step
+    }
+
     /// <summary>The processes whose parent is <paramref name="parent"/>, and theirs (mpirun's daemon may sit between).</summary>
     static IEnumerable<int> Children(int parent)
     {
