@@ -16,6 +16,7 @@ var commands = new ICommand[]
     new ServeCommand(),
     new ExportCommand(),
     new ReferenceCheckCommand(),
+    new EvalCommand(),
     new BenchCommand(),
 };
 return new CommandRunner(commands).Run(args, Console.Out, Console.Error);

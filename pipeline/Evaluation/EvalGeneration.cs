@@ -1,0 +1,71 @@
+using Microsoft.ML;
+using Vlm.Datasets.Sources;
+using Vlm.Pipeline.Cli;
+using Vlm.Trainers.Estimator;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Transforms;
+using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Evaluation;
+
+namespace Vlm.Pipeline.Evaluation;
+
+/// <summary>
+/// A model's answers to annotation records, as predictions to score: for LLaVA JSON/JSONL the first
+/// question (with its image) and the first answer as the reference; for AI Challenger and COCO the
+/// caption prompt and every caption of the image as references (the Chinese prompt for AI
+/// Challenger, the English one for COCO). Rejected records are skipped and counted.
+/// </summary>
+internal static class EvalGeneration
+{
+    public static IReadOnlyList<Prediction> Answer(string weights, string data, string format, string? images, EvaluationTask task, GenerationOptions generation, int limit, TextWriter output)
+    {
+        if (!File.Exists(data)) throw new FileNotFoundException($"{data}: no such annotation file", data);
+        string root = images ?? Path.GetDirectoryName(Path.GetFullPath(data))!;
+        var questions = Questions(data, format).Take(limit).ToList();
+        if (questions.Count == 0) throw new InvalidDataException($"{data}: no usable records to answer");
+        using var model = new MLContext().Vlm().LoadFolder(weights);
+        var predictions = new List<Prediction>();
+        using var progress = ProgressReporter.Create(output, "answers", questions.Count, logEvery: 100);
+        foreach (var (id, image, prompt, references) in questions)
+        {
+            var input = new VlmInput { Prompt = prompt, Image = image is null ? "" : Path.Combine(root, image) };
+            predictions.Add(new Prediction(id, model.Predictor.Answer(input, generation: generation), references, image));
+            progress.Report(predictions.Count);
+        }
+        return predictions;
+    }
+
+    /// <summary>The training log next to a trained model folder (its output_dir's newest checkpoint's trainer_state.json), or null.</summary>
+    public static string? TrainingLog(string weights)
+    {
+        string? outputDir = Path.GetDirectoryName(Path.GetFullPath(weights).TrimEnd(Path.DirectorySeparatorChar));
+        if (outputDir is null || !Directory.Exists(outputDir)) return null;
+        return Directory.GetDirectories(outputDir, "checkpoint-*")
+            .Select(d => Path.Combine(d, "trainer_state.json")).Where(File.Exists)
+            .OrderByDescending(f => int.TryParse(Path.GetFileName(Path.GetDirectoryName(f))!["checkpoint-".Length..], out int s) ? s : -1)
+            .FirstOrDefault();
+    }
+
+    static IEnumerable<(string Id, string? Image, string Prompt, IReadOnlyList<string> References)> Questions(string data, string format)
+    {
+        switch (format)
+        {
+            case "llava" or "jsonl":
+                foreach (var item in format == "llava" ? LlavaJsonSource.Read(data) : LlavaJsonlSource.Read(data))
+                    if (item.Record is { Turns.Count: >= 2 } record && record.Turns[0].Speaker == Speaker.Human)
+                    {
+                        // The image goes with the question, as the predictor adds it; the tag itself is not part of the question.
+                        string question = record.Turns[0].Text.Replace(ConversationRecord.ImageTag, "").Trim();
+                        yield return (record.Id, record.Image, question, [record.Turns[1].Text]);
+                    }
+                break;
+            case "aichallenger" or "coco":
+                string prompt = format == "coco" ? CaptionPolicy.EnglishPrompts[0] : CaptionPolicy.AiChallengerPrompts[0];
+                foreach (var item in format == "coco" ? CocoCaptionsSource.Read(data) : AiChallengerSource.Read(data))
+                    if (item.Record is { } record) yield return (record.Id, record.Image, prompt, record.Captions);
+                break;
+            default:
+                throw new UsageException($"--format must be llava, jsonl, aichallenger or coco, not '{format}'");
+        }
+    }
+}
