@@ -3,6 +3,8 @@ using Microsoft.ML.Data;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Training;
 
+using Vlm.Transforms.Evaluation;
+
 namespace Vlm.Trainers.Estimator;
 
 /// <summary>The VLM's entry point on an <see cref="MLContext"/>: <c>mlContext.Vlm()</c>.</summary>
@@ -63,6 +65,17 @@ public sealed class VlmCatalog
         var stages = new Queue<VlmPredictor>(request.Loaded);
         return Restore(loaded, stages);
     }
+
+    /// <summary>
+    /// Scores answers against references, as <c>ml.Regression.Evaluate</c> scores predictions: the
+    /// <paramref name="predictionColumn"/> (text; <c>answer</c>, what the model adds) against the
+    /// <paramref name="referencesColumn"/> (text, or a vector of text for several references).
+    /// Captions get BLEU-1..4, ROUGE-L and CIDEr-D as pycocoevalcap computes them, VQA the official
+    /// VQAv2 accuracy (ten human answers per row), exact the share equal to a reference.
+    /// </summary>
+    public VlmMetrics Evaluate(IDataView data, EvaluationTask task, string predictionColumn = "answer", string referencesColumn = "references",
+        CaptionTokenization tokenization = CaptionTokenization.Words) =>
+        VlmMetrics.Evaluate(data, task, predictionColumn, referencesColumn, tokenization);
 
     /// <summary>Loads a model folder (the <c>model/</c> a training run writes into its output folder, or a <c>.vlm</c> folder).</summary>
     public VlmTransformer LoadFolder(string folder, TensorPrecision precision = TensorPrecision.Auto)
