@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text;
-using SkiaSharp;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Series;
+using OxyPlot.SkiaSharp;
 
 namespace Vlm.Pipeline.Bench;
 
@@ -34,41 +37,31 @@ internal static class BenchReport
         _ => value.ToString("F2", CultureInfo.InvariantCulture),
     };
 
-    /// <summary>One bar per row: the ratio on a log scale from 0.01x to 100x, the target as a tick.</summary>
+    /// <summary>One bar per row: the ratio on a log scale from 0.01x to 100x (green met, red missed, blue no target), the target as a black tick.</summary>
     static void Chart(string path, IReadOnlyList<BenchRow> rows)
     {
-        const int labelWidth = 560, plotWidth = 520, rowHeight = 30, top = 40, width = labelWidth + plotWidth + 90;
-        int height = top + rows.Count * rowHeight + 40;
-        using var bitmap = new SKBitmap(width, height);
-        using var canvas = new SKCanvas(bitmap);
-        canvas.Clear(SKColors.White);
-        string font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-        using var typeface = File.Exists(font) ? SKTypeface.FromFile(font) : SKTypeface.Default;
-        using var text = new SKPaint { Color = SKColors.Black, TextSize = 13, IsAntialias = true, Typeface = typeface };
-        using var grid = new SKPaint { Color = new SKColor(220, 220, 220), StrokeWidth = 1 };
-        using var met = new SKPaint { Color = new SKColor(60, 150, 90) };
-        using var missed = new SKPaint { Color = new SKColor(200, 70, 60) };
-        using var neutral = new SKPaint { Color = new SKColor(90, 120, 200) };
-        using var target = new SKPaint { Color = SKColors.Black, StrokeWidth = 2 };
-        float X(double ratio) => labelWidth + (float)((Math.Log10(Math.Clamp(ratio, 0.01, 100)) + 2) / 4 * plotWidth);
-        canvas.DrawText("ours / peer (log scale); black tick = target", labelWidth, 20, text);
-        foreach (var tick in new[] { 0.01, 0.1, 1, 10, 100 })
+        var model = new PlotModel { Title = "ours / peer (log scale); black tick = target", TitleFontSize = 13, Background = OxyColors.White };
+        model.Axes.Add(new CategoryAxis
         {
-            canvas.DrawLine(X(tick), top - 6, X(tick), height - 30, grid);
-            canvas.DrawText($"{tick:0.##}x", X(tick) - 12, height - 12, text);
-        }
+            Position = AxisPosition.Left, StartPosition = 1, EndPosition = 0, // first row at the top, as in the table
+            ItemsSource = rows.Select(r => { string label = $"{r.Area}: {r.Measure}"; return label.Length > 78 ? label[..77] + "…" : label; }).ToList(),
+        });
+        model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Bottom, Minimum = 0.01, Maximum = 100, MajorGridlineStyle = LineStyle.Solid, StringFormat = "0.##'x'" });
+        var bars = new BarSeries { LabelFormatString = "{0:F2}x", BaseValue = 0.01 };
+        var targets = new ScatterSeries { MarkerType = MarkerType.Custom, MarkerSize = 1, MarkerOutline = [new ScreenPoint(0, -11), new ScreenPoint(0, 11)], MarkerStroke = OxyColors.Black, MarkerStrokeThickness = 2 };
         for (int i = 0; i < rows.Count; i++)
         {
             var r = rows[i];
-            float y = top + i * rowHeight;
-            string label = $"{r.Area}: {r.Measure}";
-            if (label.Length > 78) label = label[..77] + "…";
-            canvas.DrawText(label, 8, y + 18, text);
-            canvas.DrawRect(X(0.01), y + 6, X(r.Ratio) - X(0.01), rowHeight - 12, r.Met switch { true => met, false => missed, null => neutral });
-            canvas.DrawText($"{r.Ratio:F2}x", X(r.Ratio) + 6, y + 18, text);
-            if (r.Target is { } t) canvas.DrawLine(X(t), y + 2, X(t), y + rowHeight - 2, target);
+            bars.Items.Add(new BarItem(Math.Clamp(r.Ratio, 0.01, 100))
+            {
+                Color = r.Met switch { true => OxyColor.FromRgb(60, 150, 90), false => OxyColor.FromRgb(200, 70, 60), null => OxyColor.FromRgb(90, 120, 200) },
+            });
+            if (r.Target is { } t) targets.Points.Add(new ScatterPoint(t, i));
         }
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        File.WriteAllBytes(path, data.ToArray());
+        model.Series.Add(bars);
+        model.Series.Add(targets);
+        using var stream = File.Create(path);
+        // No text shaping: it would need HarfBuzz's native library, and these labels do not need it.
+        new PngExporter { Width = 1170, Height = 80 + rows.Count * 30, UseTextShaping = false }.Export(model, stream);
     }
 }
