@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Checkpoints;
 
@@ -21,23 +20,12 @@ public class DistributedTrainingTests : IDisposable
     public DistributedTrainingTests()
     {
         Assert.True(File.Exists("/usr/bin/mpirun"), "mpirun is missing: tests/tools/install-openmpi.sh installs Debian's openmpi-bin");
-        Assert.Equal(0, CommandHarness.Run(new InitTinyCommand(), "--out", _root.File("tiny"), "--hidden", "16", "--layers", "1", "--image_size", "16", "--patch-size", "8").Code);
-        Assert.Equal(0, CommandHarness.Run(new MakeSamplesCommand(), "--output", _root.File("samples"), "--count", "16").Code);
-        var prepare = CommandHarness.Run(new PrepareCommand(), "--format", "llava", "--annotations", _root.File("samples/llava.json"),
-            "--images", _root.File("samples/images"), "--output", _root.File("shards"), "--tokenizer", _root.File("tiny/llm"),
-            "--image_tokens", "4", "--system_prompt", "");
-        Assert.True(prepare.Code == 0, prepare.Out + prepare.Err);
+        TinyTrainingRun.Prepare(_root, samples: 16);
     }
 
     public void Dispose() => _root.Dispose();
 
-    string[] Train(string output, int batch, int steps, int saveSteps, params string[] more) =>
-    [
-        "train", "--data", _root.File("shards"), "--llm", _root.File("tiny/llm"), "--vision", _root.File("tiny/vision"), "--output_dir", _root.File(output),
-        "--lora_rank", "4", "--lora_dropout", "0", "--per_device_train_batch_size", batch.ToString(), "--max_steps", steps.ToString(),
-        "--save_steps", saveSteps.ToString(), "--learning_rate", "1e-3", "--feature_proj_lr", "1e-3", "--logging_steps", "1", "--seed", "11",
-        "--target_modules", "q_proj|v_proj", .. more,
-    ];
+    string[] Train(string output, int batch, int steps, int saveSteps, params string[] more) => TinyTrainingRun.Train(_root, output, batch, steps, saveSteps, loraDropout: 0, more);
 
     Dictionary<string, float[]> Weights(string output)
     {

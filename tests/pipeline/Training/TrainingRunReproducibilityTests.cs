@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
 
 namespace Vlm.Tests.Pipeline.Training;
@@ -15,24 +14,11 @@ public class TrainingRunReproducibilityTests : IDisposable
     static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
     readonly TempFolder _root = new();
 
-    public TrainingRunReproducibilityTests()
-    {
-        Assert.Equal(0, CommandHarness.Run(new InitTinyCommand(), "--out", _root.File("tiny"), "--hidden", "16", "--layers", "1", "--image_size", "16", "--patch-size", "8").Code);
-        Assert.Equal(0, CommandHarness.Run(new MakeSamplesCommand(), "--output", _root.File("samples"), "--count", "12").Code);
-        var prepare = CommandHarness.Run(new PrepareCommand(), "--format", "llava", "--annotations", _root.File("samples/llava.json"),
-            "--images", _root.File("samples/images"), "--output", _root.File("shards"), "--tokenizer", _root.File("tiny/llm"),
-            "--image_tokens", "4", "--system_prompt", "");
-        Assert.True(prepare.Code == 0, prepare.Out + prepare.Err);
-    }
+    public TrainingRunReproducibilityTests() => TinyTrainingRun.Prepare(_root, samples: 12);
 
     public void Dispose() => _root.Dispose();
 
-    string[] Train(string output, int steps, int saveSteps, params string[] more) =>
-    [
-        "train", "--data", _root.File("shards"), "--llm", _root.File("tiny/llm"), "--vision", _root.File("tiny/vision"), "--output_dir", _root.File(output),
-        "--lora_rank", "4", "--lora_dropout", "0.1", "--per_device_train_batch_size", "2", "--max_steps", steps.ToString(), "--save_steps", saveSteps.ToString(),
-        "--learning_rate", "1e-3", "--feature_proj_lr", "1e-3", "--logging_steps", "1", "--seed", "11", "--target_modules", "q_proj|v_proj", .. more,
-    ];
+    string[] Train(string output, int steps, int saveSteps, params string[] more) => TinyTrainingRun.Train(_root, output, batch: 2, steps, saveSteps, loraDropout: 0.1, more);
 
     /// <summary>The sha256 of each weight file of the trained model.</summary>
     Dictionary<string, string> Weights(string output)
