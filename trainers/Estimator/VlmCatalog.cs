@@ -102,6 +102,7 @@ public sealed class VlmCatalog
 
     internal static VlmPredictor ReadPredictor(string folder, TorchSharp.torch.Device device, TensorPrecision precision)
     {
+        Runtime.TorchRuntime.EnsureLoaded();
         var (model, spec, tokenizer) = VlmModelFolder.Read(folder, device, TorchDevice.DType(precision, device));
         return new VlmPredictor(model, spec, tokenizer) { Folder = folder };
     }

@@ -43,6 +43,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
     public VlmTransformer Fit(IDataView train, IDataView? validation, CancellationToken cancellation = default)
     {
         _options.Validate();
+        Runtime.TorchRuntime.EnsureLoaded();
         string tokenizerPath = _options.TokenizerPath ?? _options.LlmPath;
         foreach (var (what, path) in new[] { ("llm", _options.LlmPath), ("vision", _options.VisionPath), ("tokenizer", tokenizerPath) })
         {

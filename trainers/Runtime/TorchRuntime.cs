@@ -31,16 +31,36 @@ internal static class TorchRuntime
         }
         catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)
         {
-            throw new TorchLoadException(OneLine(e));
+            throw new TorchLoadException(Explain(e, NativeFixStatus.Inspect(AppContext.BaseDirectory)));
         }
     }
 
-    static string OneLine(Exception e)
+    static int _loaded;
+
+    /// <summary>
+    /// Called before the library's first use of TorchSharp (Fit, loading a model): a native library
+    /// that cannot load is reported once, with its cause, instead of TorchSharp's type-initialisation
+    /// error (which blames a missing package reference even when the cause is the host's libstdc++).
+    /// </summary>
+    public static void EnsureLoaded()
+    {
+        if (Volatile.Read(ref _loaded) == 1) return;
+        Probe();
+        Volatile.Write(ref _loaded, 1);
+    }
+
+    /// <summary>One line: what failed, and, when the app's libLibTorchSharp.so needs libstdc++ versions the host lacks, that and what to do.</summary>
+    internal static string Explain(Exception e, NativeFixStatus fix)
     {
         var inner = e;
         while (inner.InnerException is not null) inner = inner.InnerException;
         string first = inner.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? inner.GetType().Name;
-        return $"TorchSharp's native library did not load: {first}";
+        string message = $"TorchSharp's native library did not load: {first.TrimEnd('.')}";
+        if (fix.UnmetVersions.Count > 0)
+            message += $". The cause: {fix.LibraryPath} needs {string.Join(", ", fix.UnmetVersions)} of libstdc++, which {fix.HostLibStdCxx} lacks."
+                + " Import this project's build/TorchSharpNativeFix.targets into your app's project (it marks those versions weak in the build output;"
+                + " safe, see its notes), or run on a host with a newer libstdc++ (GCC 13 or later)";
+        return message;
     }
 }
 

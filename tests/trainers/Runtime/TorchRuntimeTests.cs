@@ -35,4 +35,20 @@ public class TorchRuntimeTests
         if (host is not null && !ElfVersionNeeds.ReadDefinitions(File.ReadAllBytes(host)).Contains("GLIBCXX_3.4.32"))
             Assert.Equal(new[] { "GLIBCXX_3.4.32" }, status.WeakenedVersions);
     }
+
+    [Fact]
+    public void A_native_load_failure_says_which_libstdcxx_versions_are_missing_and_what_to_do()
+    {
+        // TorchSharp's own message blames a package reference; the cause another app met was the host's libstdc++.
+        var failure = new TypeInitializationException("TorchSharp.torch", new NotSupportedException(
+            "This application or script uses TorchSharp but doesn't contain a reference to libtorch-cpu-linux-x64\nmore"));
+        var unmet = new NativeFixStatus("/app/libLibTorchSharp.so", "/lib/x86_64-linux-gnu/libstdc++.so.6", [], ["GLIBCXX_3.4.32"]);
+        string message = TorchRuntime.Explain(failure, unmet);
+        Assert.StartsWith("TorchSharp's native library did not load: This application or script uses TorchSharp", message);
+        Assert.Contains("/app/libLibTorchSharp.so needs GLIBCXX_3.4.32 of libstdc++, which /lib/x86_64-linux-gnu/libstdc++.so.6 lacks", message);
+        Assert.Contains("build/TorchSharpNativeFix.targets", message);
+        Assert.DoesNotContain("\n", message);
+        // Without an unmet version need, only the failure itself.
+        Assert.DoesNotContain("libstdc++", TorchRuntime.Explain(failure, new NativeFixStatus("/app/libLibTorchSharp.so", "/lib/libstdc++.so.6", [], [])));
+    }
 }
