@@ -70,6 +70,22 @@ public class EtlStepsTests(TokenizerFixture tokenizers) : IDisposable
     }
 
     [Fact]
+    public void The_readmes_chain_with_default_options_takes_the_chat_format_from_the_tokenizer()
+    {
+        // README's snippet, with the built-in (Qwen2) tokenizer and new ChatTemplateOptions(): the format follows the tokenizer.
+        var source = Source(Good);
+        var tokenize = _ml.Transforms.TokenizeConversations(tokenizers.Qwen2, new ChatTemplateOptions { ImageTokenCount = 4 });
+        var steps = _ml.Transforms.CheckImages(source.Images).Append(tokenize)
+            .Append(_ml.Transforms.ApplyLengthPolicy(2048, LengthPolicy.Drop, tokenize.Fit(_ml.Data.LoadConversations(source)).ImageTokenId));
+        var row = Assert.Single(Run(source, steps));
+        Assert.Equal("", row.RejectReason);
+        Assert.Contains(tokenizers.Qwen2.SpecialTokenId("<|image_pad|>")!.Value, row.InputIds);
+        // The original's Qwen-7B tokenizer keeps the original's format.
+        Assert.Equal(ChatFormat.Qwen, new ConversationEncoder(tokenizers.Qwen, new ChatTemplateOptions()).Template.Format);
+        Assert.Equal(ChatFormat.Qwen2, new ConversationEncoder(tokenizers.Qwen2, new ChatTemplateOptions()).Template.Format);
+    }
+
+    [Fact]
     public void A_bad_record_keeps_its_row_with_the_first_reason_and_no_ids()
     {
         var source = Source(Good.Replace("a.png", "bad.png"), Good.Replace("a.png", "../a.png"), Good);

@@ -85,7 +85,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             var spec = new VlmModelSpec
             {
                 Llm = Path.GetFullPath(_options.LlmPath), Vision = Path.GetFullPath(_options.VisionPath), Tokenizer = Path.GetFullPath(tokenizerPath),
-                Format = _options.Template.Format, SystemPrompt = _options.Template.SystemPrompt, ImageTokenCount = _options.Template.ImageTokenCount,
+                Format = encoder.Template.Format, SystemPrompt = _options.Template.SystemPrompt, ImageTokenCount = _options.Template.ImageTokenCount,
                 VisionFeatureLayer = _options.VisionFeatureLayer, Train = _options.Train, TrainVisionTower = _options.TrainVisionTower,
             };
             var lora = _options.Train == TrainableParts.ProjectorAndLora ? TrainingCheckpoints.Lora(_options, model) : null;

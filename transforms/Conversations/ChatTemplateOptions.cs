@@ -7,18 +7,26 @@ public enum ChatFormat
     Qwen,
     /// <summary>Qwen2 family: chatml, <c>&lt;|vision_start|&gt;&lt;|image_pad|&gt;…&lt;|vision_end|&gt;</c>, every answer ends with <c>&lt;|im_end|&gt;</c>.</summary>
     Qwen2,
+    /// <summary>The tokenizer's own: Qwen2 when it has <c>&lt;|image_pad|&gt;</c>, else Qwen-7B's (see <see cref="ChatTemplateOptions.For"/>).</summary>
+    Auto,
 }
 
 /// <summary>
-/// How conversations become token ids and labels. Defaults match the original system: Qwen-7B
-/// chatml, its Chinese system prompt, CLIP ViT-L/14's 256 image features.
+/// How conversations become token ids and labels. Defaults match the original system: the
+/// tokenizer's chat format (Qwen-7B chatml with the original's tokenizer), its Chinese system prompt,
+/// CLIP ViT-L/14's 256 image features.
 /// </summary>
 public sealed record ChatTemplateOptions
 {
     /// <summary>The original's system prompt ("You are an image understanding assistant.").</summary>
     public const string OriginalSystemPrompt = "你是一位图像理解助手。";
 
-    public ChatFormat Format { get; init; } = ChatFormat.Qwen;
+    /// <summary>The chat format; by default the tokenizer's (a Qwen-7B qwen.tiktoken gives the original's, a Qwen2 tokenizer.json Qwen2's).</summary>
+    public ChatFormat Format { get; init; } = ChatFormat.Auto;
+
+    /// <summary>These options with <see cref="ChatFormat.Auto"/> made the format <paramref name="tokenizer"/> is for.</summary>
+    public ChatTemplateOptions For(Vlm.Datasets.Tokenizers.ITextTokenizer tokenizer) => Format != ChatFormat.Auto ? this
+        : this with { Format = tokenizer.SpecialTokenId("<|image_pad|>") is not null ? ChatFormat.Qwen2 : ChatFormat.Qwen };
 
     /// <summary>System prompt; null or empty leaves the system turn out.</summary>
     public string? SystemPrompt { get; init; } = OriginalSystemPrompt;

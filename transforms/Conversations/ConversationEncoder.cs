@@ -25,7 +25,7 @@ public sealed class ConversationEncoder
     {
         if (options.ImageTokenCount < 1) throw new ArgumentOutOfRangeException(nameof(options), "ImageTokenCount must be at least 1");
         _tokenizer = tokenizer;
-        _options = options;
+        _options = options = options.For(tokenizer);
         _imStart = Special(QwenSpecialTokens.ImStart);
         _imEnd = Special(QwenSpecialTokens.ImEnd);
         _endOfText = Special(QwenSpecialTokens.EndOfText);
@@ -42,6 +42,9 @@ public sealed class ConversationEncoder
         _newline = [.. tokenizer.Encode("\n")];
         _headers = new[] { "system", "user", "assistant" }.ToDictionary(role => role, role => (int[])[_imStart, .. tokenizer.Encode(role + "\n")]);
     }
+
+    /// <summary>The options in effect, the chat format resolved from the tokenizer when it was <see cref="ChatFormat.Auto"/>.</summary>
+    public ChatTemplateOptions Template => _options;
 
     /// <summary>The id the model replaces with image features.</summary>
     public int ImageTokenId => _imageToken;

@@ -22,8 +22,8 @@ public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
     /// <param name="maxTokens">stop tokenizing a conversation once it is longer than this (a length policy after this step drops or cuts it anyway)</param>
     public ConversationTokenizerTransformer(ITextTokenizer tokenizer, ChatTemplateOptions? template = null, int maxTokens = int.MaxValue)
     {
-        Template = template ?? new ChatTemplateOptions();
-        _encoder = new ConversationEncoder(tokenizer, Template);
+        _encoder = new ConversationEncoder(tokenizer, template ?? new ChatTemplateOptions());
+        Template = _encoder.Template;
         _maxTokens = maxTokens >= 1 ? maxTokens : throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must be positive");
     }
 

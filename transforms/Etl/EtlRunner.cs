@@ -56,6 +56,8 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
     public async Task<EtlResult> RunAsync(IProgress<long>? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
+        // The manifest and the fingerprint record the format in effect, never "auto".
+        options = options with { Template = _tokenize.Template };
         var inputs = await EtlInputs.OfAsync(options, tokenizer, cancellation);
         Directory.CreateDirectory(options.Output);
         await SetAsideOtherRunsAsync(inputs, cancellation);
