@@ -108,6 +108,7 @@ internal sealed class TrainCommand : ICommand
             SaveTotalLimit = args.Int("save_total_limit", Defaults.SaveTotalLimit),
             LoggingSteps = args.Int("logging_steps", Defaults.LoggingSteps),
             Seed = args.Int("seed", Defaults.Seed),
+            Resume = args.Flag("resume"),
             Distributed = (args.Value("distributed") ?? "auto") switch
             {
                 "auto" => DistributedBackend.Auto,
@@ -117,8 +118,6 @@ internal sealed class TrainCommand : ICommand
                 var other => throw new UsageException($"--distributed must be auto, none, mpi or nccl, not '{other}'"),
             },
         };
-        if (!args.Flag("resume") && Directory.Exists(options.OutputDir) && Directory.GetDirectories(options.OutputDir, "checkpoint-*").Length > 0)
-            throw new UsageException($"{options.OutputDir} already has checkpoints: pass --resume to continue from the newest, or choose another --output_dir");
 
         var ml = new MLContext(options.Seed);
         var estimator = ml.Vlm().Trainer(options);
@@ -133,6 +132,10 @@ internal sealed class TrainCommand : ICommand
             try
             {
                 using var model = estimator.Fit(ml.Data.LoadShards(data), validation, stop.Token);
+            }
+            catch (ResumeRequiredException)
+            {
+                throw new UsageException($"{options.OutputDir} already has checkpoints: pass --resume to continue from the newest, or choose another --output_dir");
             }
             catch (TrainingInterruptedException e)
             {

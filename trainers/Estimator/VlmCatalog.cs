@@ -44,11 +44,21 @@ public sealed class VlmCatalog
     public void Save(ITransformer model, DataViewSchema? inputSchema, string path)
     {
         inputSchema ??= _ml.Data.LoadFromEnumerable(Array.Empty<VlmInput>()).Schema;
-        VlmModelStore.Saving(VlmModelStore.WeightsFolder(path), () =>
+        // Written beside the target and moved over it once complete: a failed save leaves the good model.zip alone.
+        string temp = path + ".saving";
+        try
         {
-            _ml.Model.Save(model, inputSchema, path);
-            return 0;
-        });
+            VlmModelStore.Saving(VlmModelStore.WeightsFolder(path), () =>
+            {
+                _ml.Model.Save(model, inputSchema, temp);
+                return 0;
+            });
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
     }
 
     /// <summary>Loads what <see cref="Save"/> wrote; the VLM stage comes back as a <see cref="VlmTransformer"/> on this context's device.</summary>
@@ -58,7 +68,17 @@ public sealed class VlmCatalog
         _ml.ComponentCatalog.RegisterAssembly(typeof(VlmMappingFactory).Assembly);
         var request = new VlmModelStore.LoadRequest(VlmModelStore.WeightsFolder(path), TorchDevice.Select(_ml), TensorPrecision.Auto);
         DataViewSchema schema = null!;
-        var loaded = VlmModelStore.Loading(request, () => _ml.Model.Load(path, out schema));
+        ITransformer loaded;
+        try
+        {
+            loaded = VlmModelStore.Loading(request, () => _ml.Model.Load(path, out schema));
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+        {
+            // ML.NET builds the stage by reflection: the reason is the inner exception, not the wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
         inputSchema = schema;
         // ML.NET rebuilds the stage as a plain custom mapping; put the VLM stage back in its place,
         // so the loaded model saves again (with its weights) like the one that was saved.

@@ -43,6 +43,8 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
     public VlmTransformer Fit(IDataView train, IDataView? validation, CancellationToken cancellation = default)
     {
         _options.Validate();
+        if (!_options.Resume && TrainingCheckpoints.Latest(_options.OutputDir) is { } checkpoint)
+            throw new ResumeRequiredException($"{_options.OutputDir} already has checkpoints ({Path.GetFileName(checkpoint)} the newest): set Resume = true to continue from it, or choose another OutputDir");
         Runtime.TorchRuntime.EnsureLoaded();
         string tokenizerPath = _options.TokenizerPath ?? _options.LlmPath;
         foreach (var (what, path) in new[] { ("llm", _options.LlmPath), ("vision", _options.VisionPath), ("tokenizer", tokenizerPath) })
@@ -110,3 +112,6 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
         return SchemaShapes.From(builder.ToSchema());
     }
 }
+
+/// <summary>The output folder holds checkpoints and the options did not ask to resume from them; nothing was trained.</summary>
+public sealed class ResumeRequiredException(string message) : InvalidOperationException(message);

@@ -66,6 +66,8 @@ public sealed record VlmTrainerOptions
     /// <summary>Write the logged values as TensorBoard events under <c>{output_dir}/runs</c>.</summary>
     public bool TensorBoard { get; init; } = true;
     public TensorPrecision Precision { get; init; } = TensorPrecision.Auto;
+    /// <summary>Continue from the newest checkpoint in <see cref="OutputDir"/>; without it, a folder that has checkpoints is refused (they would be resumed with whatever options this run has).</summary>
+    public bool Resume { get; init; }
     /// <summary>How gradients are reduced across processes: auto (MPI when a launcher started several, else none), none, mpi or nccl.</summary>
     public Distributed.DistributedBackend Distributed { get; init; } = Vlm.Trainers.Distributed.DistributedBackend.Auto;
 

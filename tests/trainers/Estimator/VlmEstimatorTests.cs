@@ -100,6 +100,43 @@ public class VlmEstimatorTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_with_checkpoints_is_resumed_only_when_asked()
+    {
+        using (_ml.Vlm().Trainer(Options("again") with { MaxSteps = 2, SaveSteps = 1, EvalSteps = 0 }).Fit(_train)) { }
+        var e = Assert.Throws<ResumeRequiredException>(() => _ml.Vlm().Trainer(Options("again") with { MaxSteps = 4, EvalSteps = 0 }).Fit(_train));
+        Assert.Contains("checkpoint-2 the newest): set Resume = true", e.Message);
+        int steps = 0;
+        var resumed = _ml.Vlm().Trainer(Options("again") with { MaxSteps = 4, SaveSteps = 1, EvalSteps = 0, Resume = true });
+        resumed.OnStep = (step, _) => steps++;
+        using (resumed.Fit(_train)) { }
+        Assert.Equal(2, steps); // steps 3 and 4 only
+    }
+
+    sealed class Plain { public float X { get; set; } }
+
+    [Fact]
+    public void A_failed_save_leaves_the_saved_model_and_load_errors_come_unwrapped()
+    {
+        using var model = _ml.Vlm().Trainer(Options("out") with { MaxSteps = 1, EvalSteps = 0 }).Fit(_train);
+        string path = _root.File("kept/model.zip");
+        Directory.CreateDirectory(_root.File("kept"));
+        _ml.Vlm().Save(model, null, path);
+        var good = File.ReadAllBytes(path);
+        // A stage ML.NET cannot save (a custom mapping without a contract name) fails the second save ...
+        var unsaveable = _ml.Transforms.CustomMapping<Plain, Plain>((a, b) => b.X = a.X, contractName: null).Fit(_ml.Data.LoadFromEnumerable(new[] { new Plain() }));
+        Assert.ThrowsAny<Exception>(() => _ml.Vlm().Save(unsaveable, _ml.Data.LoadFromEnumerable(new[] { new Plain() }).Schema, path));
+        // ... and the model saved before is untouched, with no temporary file left.
+        Assert.Equal(good, File.ReadAllBytes(path));
+        Assert.Equal(["model.zip"], Directory.GetFiles(_root.File("kept")).Select(Path.GetFileName));
+
+        // A load that fails inside ML.NET's reflection says why directly.
+        Directory.Delete(_root.File("kept/model.vlm"), recursive: true);
+        var e = Assert.ThrowsAny<Exception>(() => _ml.Vlm().Load(path, out _));
+        Assert.IsNotType<System.Reflection.TargetInvocationException>(e);
+        Assert.Contains("model.vlm", e.Message);
+    }
+
+    [Fact]
     public void Plain_model_save_and_load_say_how_to_do_it()
     {
         using var model = _ml.Vlm().Trainer(Options("out") with { MaxSteps = 1, EvalSteps = 0 }).Fit(_train);
