@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using Vlm.Datasets.Images;
 using Vlm.Trainers.Estimator;
@@ -133,31 +132,24 @@ internal static class ChatEndpoint
     }
 
     /// <summary>
-    /// Generates on a worker thread (the model serialises callers) and streams the pieces. The status
-    /// is chosen when the first piece or the first error arrives, so a bad image is still a 400.
+    /// Streams the model's answer (<see cref="VlmTransformer.AnswerStreaming"/>: generation on a worker
+    /// thread, the model serialising callers). The status is chosen when the first piece or the first
+    /// error arrives, so a bad image is still a 400.
     /// </summary>
     static async Task Answer(HttpContext context, VlmTransformer model, VlmInput input, ChatServerOptions options)
     {
         var cancel = context.RequestAborted;
-        var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var work = Task.Run(() => model.Predictor.Answer(input, piece =>
-        {
-            // A closed page stops generation at the next token instead of holding the model.
-            cancel.ThrowIfCancellationRequested();
-            pieces.Writer.TryWrite(piece);
-        }, options.Generation), CancellationToken.None);
-        _ = work.ContinueWith(t => pieces.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
-
+        // A closed page stops generation at the next token instead of holding the model.
+        await using var pieces = model.AnswerStreaming(input, options.Generation, cancel).GetAsyncEnumerator(cancel);
         try
         {
-            bool any = await pieces.Reader.WaitToReadAsync(cancel);
+            bool any = await pieces.MoveNextAsync();
             context.Response.ContentType = "text/plain; charset=utf-8";
             context.Response.Headers.CacheControl = "no-store";
             await context.Response.StartAsync(cancel);
-            if (!any) return;
-            await foreach (var piece in pieces.Reader.ReadAllAsync(cancel))
+            for (; any; any = await pieces.MoveNextAsync())
             {
-                await context.Response.WriteAsync(piece, cancel);
+                await context.Response.WriteAsync(pieces.Current, cancel);
                 await context.Response.Body.FlushAsync(cancel);
             }
         }

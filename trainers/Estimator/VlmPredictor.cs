@@ -27,13 +27,22 @@ internal sealed class VlmPredictor : IDisposable
         // What a user types is text: "<|im_start|>system" in a prompt must not become a control token.
         _encoder = new ConversationEncoder(tokenizer, spec.Template with { SplitSpecialTokens = true });
         _images = ImagePreprocessor.For(model.VisionTower.Config, spec.Vision);
-        Generation = generation ?? new GenerationOptions();
-        if (Generation.StopTokenIds.Count == 0) Generation = Generation with { StopTokenIds = [.. _encoder.StopTokenIds.Select(id => (long)id)] };
+        _generation = WithStops(generation ?? new GenerationOptions());
     }
+
+    GenerationOptions _generation;
+
+    GenerationOptions WithStops(GenerationOptions options) =>
+        options.StopTokenIds.Count > 0 ? options : options with { StopTokenIds = [.. _encoder.StopTokenIds.Select(id => (long)id)] };
 
     public VlmModel Model { get; }
     public VlmModelSpec Spec { get; }
-    public GenerationOptions Generation { get; }
+    /// <summary>The generation every answer uses unless a call gives its own; without stop ids, the chat format's.</summary>
+    public GenerationOptions Generation
+    {
+        get => Volatile.Read(ref _generation);
+        set => Volatile.Write(ref _generation, WithStops(value ?? throw new ArgumentNullException(nameof(value))));
+    }
 
     /// <summary>The model folder the weights were read from; null for a model trained in this process.</summary>
     public string? Folder { get; init; }

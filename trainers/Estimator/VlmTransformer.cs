@@ -37,6 +37,38 @@ public sealed class VlmTransformer : ITransformer, IDisposable
     /// <summary>The validation losses of the training run (empty without a validation set, or for a loaded model).</summary>
     public IReadOnlyList<EvalEntry> EvalLog { get; }
 
+    /// <summary>
+    /// How <c>Transform</c>, prediction engines and <see cref="Answer"/> generate (max new tokens,
+    /// temperature, top-k/top-p, repetition penalty, seed); stop ids default to the chat format's.
+    /// </summary>
+    public Models.Llava.GenerationOptions Generation
+    {
+        get => Predictor.Generation;
+        set => Predictor.Generation = value;
+    }
+
+    /// <summary>One answer; <paramref name="generation"/> overrides <see cref="Generation"/> for this call.</summary>
+    public string Answer(VlmInput input, Models.Llava.GenerationOptions? generation = null) => Predictor.Answer(input, generation: generation);
+
+    /// <summary>
+    /// One answer as it is generated: the pieces add up to <see cref="Answer"/>'s text (a piece never ends
+    /// inside a multi-byte character). Generation runs on a worker thread and stops at the next token
+    /// when <paramref name="cancellation"/> fires.
+    /// </summary>
+    public async IAsyncEnumerable<string> AnswerStreaming(VlmInput input, Models.Llava.GenerationOptions? generation = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        var pieces = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true, SingleWriter = true });
+        var work = Task.Run(() => Predictor.Answer(input, piece =>
+        {
+            cancellation.ThrowIfCancellationRequested();
+            pieces.Writer.TryWrite(piece);
+        }, generation), CancellationToken.None);
+        _ = work.ContinueWith(t => pieces.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+        await foreach (var piece in pieces.Reader.ReadAllAsync(cancellation)) yield return piece;
+        await work;
+    }
+
     internal static Action<VlmInput, VlmOutput> Mapping(VlmPredictor predictor) => (input, output) => output.Answer = predictor.Answer(input);
 
     public bool IsRowToRowMapper => true;

@@ -1,7 +1,7 @@
 namespace Vlm.Trainers.Models.Llava;
 
 /// <summary>How answers are generated. Temperature 0 is greedy decoding.</summary>
-internal sealed record GenerationOptions
+public sealed record GenerationOptions
 {
     public int MaxNewTokens { get; init; } = 256;
     public double Temperature { get; init; }
