@@ -86,14 +86,12 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
             images, options.ImageRoot);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double lossSum = 0; long tokens = 0, samples = 0; int lossSteps = 0;
+        // Asked to stop, every rank stops at the same step boundary, whichever got the signal first
+        // (a rank alone in a collective would wait forever): the ranks agree on it once per step.
+        bool Stopping() => _ranks.Sum(cancellation.IsCancellationRequested ? 1 : 0) > 0;
+        if (start < total && Stopping()) throw new TrainingInterruptedException(start, null);
         for (int step = start; step < total; step++)
         {
-            // Every rank stops at the same step, whichever got the signal first (a rank alone in a collective would wait forever).
-            if (_ranks.Sum(cancellation.IsCancellationRequested ? 1 : 0) > 0)
-            {
-                next?.Wait();
-                throw new TrainingInterruptedException(step, TrainingCheckpoints.Latest(options.OutputDir) is { } saved && TrainingCheckpoints.Step(saved) == step ? saved : null);
-            }
             double factor = LearningRateSchedule.Factor(options.LrSchedulerType, step, options.WarmupSteps, total);
             foreach (var group in groups) group.LearningRate = group.BaseLearningRate * factor;
             double stepLoss = 0;
@@ -149,7 +147,8 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                     AfterEval?.Invoke(eval);
                 }
                 // Asked to stop: this step's checkpoint now, not at the next save step, so no work is lost.
-                if (done % options.SaveSteps == 0 || done == total || cancellation.IsCancellationRequested)
+                bool stopping = Stopping();
+                if (done % options.SaveSteps == 0 || done == total || stopping)
                 {
                     next?.Wait();
                     var randomStates = _ranks.RandomStates();
@@ -159,6 +158,11 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                             options, options.SaveTotalLimit, randomStates);
                     foreach (var state in randomStates) state.Dispose();
                     _ranks.Barrier(); // no rank runs ahead of a checkpoint that may yet fail
+                }
+                if (stopping && done < total)
+                {
+                    next?.Wait();
+                    throw new TrainingInterruptedException(done, Path.Combine(options.OutputDir, $"checkpoint-{done}"));
                 }
             }
             AfterStep?.Invoke(step + 1);
