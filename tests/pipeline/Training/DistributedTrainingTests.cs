@@ -97,6 +97,19 @@ public class DistributedTrainingTests : IDisposable
         var resumed = VlmProcess.RunMpi(2, Limit, Train("killed", 2, steps, 20, "--resume"));
         Assert.True(resumed.Code == 0, resumed.Out + resumed.Err);
         Assert.Equal(Hashes("straight"), Hashes("killed"));
+
+        // SIGTERM to mpirun (as Slurm sends it): it reaches every rank, they stop at one step, rank 0 writes that checkpoint.
+        using (var run = VlmProcess.Mpirun(2, Train("stopped", 2, steps, 1000)))
+        {
+            Assert.True(run.WaitForLine("step 50  loss", Limit), run.Output + run.Error);
+            run.Signal(VlmProcess.SIGTERM);
+            Assert.NotEqual(0, run.Wait(TimeSpan.FromSeconds(60)));
+        }
+        var checkpoint = Assert.Single(Directory.GetDirectories(_root.File("stopped"), "checkpoint-*"));
+        Assert.Contains("\"world_size\": 2", File.ReadAllText(Path.Combine(checkpoint, "trainer_state.json")));
+        var continued = VlmProcess.RunMpi(2, Limit, Train("stopped", 2, steps, 1000, "--resume"));
+        Assert.True(continued.Code == 0, continued.Out + continued.Err);
+        Assert.Equal(Hashes("straight"), Hashes("stopped"));
     }
 
     [Fact]
