@@ -42,12 +42,13 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
     /// <summary>Trains on <paramref name="train"/>, evaluating on <paramref name="validation"/> every <c>eval_steps</c>.</summary>
     public VlmTransformer Fit(IDataView train, IDataView? validation, CancellationToken cancellation = default)
     {
-        _options.Validate();
-        if (!_options.Resume && TrainingCheckpoints.Latest(_options.OutputDir) is { } checkpoint)
-            throw new ResumeRequiredException($"{_options.OutputDir} already has checkpoints ({Path.GetFileName(checkpoint)} the newest): set Resume = true to continue from it, or choose another OutputDir");
+        var options = FromShards(train);
+        options.Validate();
+        if (!options.Resume && TrainingCheckpoints.Latest(options.OutputDir) is { } checkpoint)
+            throw new ResumeRequiredException($"{options.OutputDir} already has checkpoints ({Path.GetFileName(checkpoint)} the newest): set Resume = true to continue from it, or choose another OutputDir");
         Runtime.TorchRuntime.EnsureLoaded();
-        string tokenizerPath = _options.TokenizerPath ?? _options.LlmPath;
-        foreach (var (what, path) in new[] { ("llm", _options.LlmPath), ("vision", _options.VisionPath), ("tokenizer", tokenizerPath) })
+        string tokenizerPath = options.TokenizerPath ?? options.LlmPath;
+        foreach (var (what, path) in new[] { ("llm", options.LlmPath), ("vision", options.VisionPath), ("tokenizer", tokenizerPath) })
         {
             if (string.IsNullOrEmpty(path)) throw new ArgumentException($"the {what} folder is not set");
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such {what} folder");
@@ -56,18 +57,18 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
         var held = validation is null ? null : TrainingData.Read(validation);
         var device = TorchDevice.Select(_ml);
         var tokenizer = QwenTokenizer.Load(tokenizerPath);
-        var encoder = new ConversationEncoder(tokenizer, _options.Template);
+        var encoder = new ConversationEncoder(tokenizer, options.Template);
         // A new projector's weights are drawn while loading: seeded here, or two runs with one seed would differ.
-        torch.random.manual_seed(_options.Seed);
-        var model = VlmCheckpoints.Load(_options.LlmPath, _options.VisionPath, encoder.ImageTokenId, new VisionFeatureOptions { Layer = _options.VisionFeatureLayer });
+        torch.random.manual_seed(options.Seed);
+        var model = VlmCheckpoints.Load(options.LlmPath, options.VisionPath, encoder.ImageTokenId, new VisionFeatureOptions { Layer = options.VisionFeatureLayer });
         try
         {
-            if (model.ImageTokensPerImage != _options.Template.ImageTokenCount)
-                throw new ArgumentException($"the template puts {_options.Template.ImageTokenCount} image tokens per image but the vision tower gives {model.ImageTokensPerImage} features; tokenize the data with ImageTokenCount = {model.ImageTokensPerImage}");
-            model.to(device).to(TorchDevice.DType(_options.Precision, device));
-            using var ranks = Collectives.Create(_options.Distributed, DistributedWorld.FromEnvironment(), cuda: device.type == DeviceType.CUDA);
+            if (model.ImageTokensPerImage != options.Template.ImageTokenCount)
+                throw new ArgumentException($"the template puts {options.Template.ImageTokenCount} image tokens per image but the vision tower gives {model.ImageTokensPerImage} features; tokenize the data with ImageTokenCount = {model.ImageTokensPerImage}");
+            model.to(device).to(TorchDevice.DType(options.Precision, device));
+            using var ranks = Collectives.Create(options.Distributed, DistributedWorld.FromEnvironment(), cuda: device.type == DeviceType.CUDA);
             VlmTrainer? trainer = null;
-            trainer = new VlmTrainer(model, _options, ImagePreprocessor.For(model.VisionTower.Config, _options.VisionPath), OnLog, ranks)
+            trainer = new VlmTrainer(model, options, ImagePreprocessor.For(model.VisionTower.Config, options.VisionPath), OnLog, ranks)
             {
                 AfterEval = OnEval,
                 AfterStep = OnStep is null ? null : step => OnStep(step, trainer!.TotalSteps),
@@ -86,12 +87,12 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
 
             var spec = new VlmModelSpec
             {
-                Llm = Path.GetFullPath(_options.LlmPath), Vision = Path.GetFullPath(_options.VisionPath), Tokenizer = Path.GetFullPath(tokenizerPath),
-                Format = encoder.Template.Format, SystemPrompt = _options.Template.SystemPrompt, ImageTokenCount = _options.Template.ImageTokenCount,
-                VisionFeatureLayer = _options.VisionFeatureLayer, Train = _options.Train, TrainVisionTower = _options.TrainVisionTower,
+                Llm = Path.GetFullPath(options.LlmPath), Vision = Path.GetFullPath(options.VisionPath), Tokenizer = Path.GetFullPath(tokenizerPath),
+                Format = encoder.Template.Format, SystemPrompt = options.Template.SystemPrompt, ImageTokenCount = options.Template.ImageTokenCount,
+                VisionFeatureLayer = options.VisionFeatureLayer, Train = options.Train, TrainVisionTower = options.TrainVisionTower,
             };
-            var lora = _options.Train == TrainableParts.ProjectorAndLora ? TrainingCheckpoints.Lora(_options, model) : null;
-            string folder = Path.Combine(_options.OutputDir, ModelFolderName);
+            var lora = options.Train == TrainableParts.ProjectorAndLora ? TrainingCheckpoints.Lora(options, model) : null;
+            string folder = Path.Combine(options.OutputDir, ModelFolderName);
             if (ranks.World.IsMain) VlmModelFolder.Write(model, spec, lora, folder);
             ranks.Barrier(); // every rank returns once the model folder is complete
             return new VlmTransformer(_ml, new VlmPredictor(model, spec, tokenizer) { Folder = folder }, lora, trainer.Log, trainer.EvalLog);
@@ -102,6 +103,27 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             throw;
         }
     }
+
+    /// <summary>
+    /// Shards from <c>ml.Data.LoadShards</c> carry what they were made with: a template left at its default
+    /// becomes the manifest's, and so does the image folder left at "." when the shards have one source
+    /// folder. A template that differs from the manifest's is refused: the model would be trained and
+    /// prompted in another format than the data's.
+    /// </summary>
+    VlmTrainerOptions FromShards(IDataView train)
+    {
+        if (train is not Transforms.Shards.ShardDataView { Manifest.Config: { } made }) return _options;
+        var options = _options;
+        if (options.Template == new ChatTemplateOptions()) options = options with { Template = made.Template };
+        else if (options.Template != made.Template)
+            throw new ArgumentException($"the shards were tokenized with {Describe(made.Template)} but the options' template is {Describe(options.Template)}; leave Template at its default to use the shards'");
+        var folders = made.Sources.Select(s => Path.GetFullPath(s.Images)).Distinct().ToList();
+        if (options.ImageRoot == new VlmTrainerOptions().ImageRoot && folders.Count == 1) options = options with { ImageRoot = folders[0] };
+        return options;
+    }
+
+    static string Describe(ChatTemplateOptions t) =>
+        $"{t.Format} (system prompt \"{t.SystemPrompt}\", {t.ImageTokenCount} image tokens{(t.FirstTurnOnly ? ", first turn only" : "")}{(t.SplitSpecialTokens ? ", special tokens split" : "")})";
 
     /// <summary>The input's columns plus <c>answer</c> (text).</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

@@ -19,8 +19,9 @@ public sealed class ShardDataView : IDataView
     readonly IReadOnlyList<(string File, string Sha256)> _files;
     readonly long _rows;
 
-    ShardDataView(IReadOnlyList<(string File, string Sha256)> files, long rows)
+    ShardDataView(IReadOnlyList<(string File, string Sha256)> files, long rows, Etl.EtlManifest manifest)
     {
+        Manifest = manifest;
         _files = files;
         _rows = rows;
         var builder = new DataViewSchema.Builder();
@@ -60,8 +61,11 @@ public sealed class ShardDataView : IDataView
             if (!File.Exists(path)) throw new FileNotFoundException($"{manifestPath}: lists {shard.File}, which does not exist", path);
             files.Add((path, shard.Sha256));
         }
-        return new ShardDataView(files, manifest.Rows);
+        return new ShardDataView(files, manifest.Rows, manifest);
     }
+
+    /// <summary>The ETL run's manifest: the chat template the rows were tokenized with, the sources and their image folders.</summary>
+    public Etl.EtlManifest Manifest { get; }
 
     public bool CanShuffle => false;
     public DataViewSchema Schema { get; }
