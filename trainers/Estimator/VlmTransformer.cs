@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Training;
+using Vlm.Transforms.Data;
 
 namespace Vlm.Trainers.Estimator;
 
@@ -73,9 +74,19 @@ public sealed class VlmTransformer : ITransformer, IDisposable
 
     public bool IsRowToRowMapper => true;
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _mapping.GetOutputSchema(inputSchema);
+    // A view needs only prompt (and image or image_bytes): the other input columns are added empty when missing.
+    static readonly OutputColumn[] Optional =
+    [
+        new("image", TextDataViewType.Instance),
+        new("image_bytes", new VectorDataViewType(NumberDataViewType.Byte)),
+        new("history", new VectorDataViewType(TextDataViewType.Instance)),
+    ];
 
-    public IDataView Transform(IDataView input) => _mapping.Transform(input);
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) =>
+        _mapping.GetOutputSchema(DefaultColumnsTransformer.For(inputSchema, Optional)?.GetOutputSchema(inputSchema) ?? inputSchema);
+
+    public IDataView Transform(IDataView input) =>
+        _mapping.Transform(DefaultColumnsTransformer.For(input.Schema, Optional)?.Transform(input) ?? input);
 
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _mapping.GetRowToRowMapper(inputSchema);
 

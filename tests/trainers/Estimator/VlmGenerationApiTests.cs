@@ -32,4 +32,35 @@ public class VlmGenerationApiTests : IDisposable
         Assert.True(pieces.Count > 1);
         Assert.Equal(longer, string.Concat(pieces));
     }
+
+    sealed class Question
+    {
+        [Microsoft.ML.Data.ColumnName("image")] public string Image { get; set; } = "";
+        [Microsoft.ML.Data.ColumnName("prompt")] public string Prompt { get; set; } = "";
+    }
+
+    sealed class PromptOnly
+    {
+        [Microsoft.ML.Data.ColumnName("prompt")] public string Prompt { get; set; } = "";
+    }
+
+    sealed class Answered
+    {
+        [Microsoft.ML.Data.ColumnName("answer")] public string Answer { get; set; } = "";
+    }
+
+    [Fact]
+    public void Transform_takes_a_view_with_only_the_columns_that_matter()
+    {
+        var ml = new MLContext();
+        using var model = ml.Vlm().LoadFolder(TestModels.WriteModelFolder(_root.Path));
+        model.Generation = new GenerationOptions { MaxNewTokens = 3 };
+        var withImage = ml.Data.LoadFromEnumerable(new[] { new Question { Image = _root.File("shape.png"), Prompt = "What shape?" } });
+        var answers = ml.Data.CreateEnumerable<Answered>(model.Transform(withImage), reuseRowObject: false).ToList();
+        Assert.Equal(model.Answer(new VlmInput { Image = _root.File("shape.png"), Prompt = "What shape?" }), Assert.Single(answers).Answer);
+
+        var textOnly = ml.Data.LoadFromEnumerable(new[] { new PromptOnly { Prompt = "Hello?" } });
+        Assert.Equal(model.Answer(new VlmInput { Prompt = "Hello?" }), Assert.Single(ml.Data.CreateEnumerable<Answered>(model.Transform(textOnly), reuseRowObject: false)).Answer);
+        Assert.NotNull(model.GetOutputSchema(textOnly.Schema).GetColumnOrNull("answer"));
+    }
 }
