@@ -5,7 +5,9 @@ namespace Vlm.Pipeline.Cli;
 /// <summary>
 /// Progress of long work. On a terminal: one line redrawn in place, at most ten times a second, with
 /// a bar (when the total is known), the count, the rate and the time left. Elsewhere (a log file, CI):
-/// a plain line every <c>logEvery</c> units, since carriage returns make logs unreadable.
+/// a plain line every <c>logEvery</c> units and at least every <see cref="LogInterval"/> while work goes
+/// on (a watcher of a redirected run is never left without news for long), since carriage returns make
+/// logs unreadable.
 /// </summary>
 internal sealed class ProgressReporter : IProgress<long>, IDisposable
 {
@@ -14,17 +16,23 @@ internal sealed class ProgressReporter : IProgress<long>, IDisposable
     readonly long? _total;
     readonly long _logEvery;
     readonly bool _terminal;
-    readonly Stopwatch _clock = Stopwatch.StartNew();
+    readonly Func<TimeSpan> _elapsed;
     TimeSpan? _drawn;
+    TimeSpan _logged;
     long _done;
 
-    ProgressReporter(TextWriter output, string unit, long? total, long logEvery, bool terminal)
+    /// <summary>The longest a redirected run goes without a progress line.</summary>
+    public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(15);
+
+    ProgressReporter(TextWriter output, string unit, long? total, long logEvery, bool terminal, Func<TimeSpan>? elapsed = null)
     {
         _output = output;
         _unit = unit;
         _total = total;
         _logEvery = logEvery;
         _terminal = terminal;
+        var clock = Stopwatch.StartNew();
+        _elapsed = elapsed ?? (() => clock.Elapsed);
     }
 
     /// <summary>True when <paramref name="output"/> is the console and the console is not redirected.</summary>
@@ -35,19 +43,24 @@ internal sealed class ProgressReporter : IProgress<long>, IDisposable
 
     internal static ProgressReporter ForTerminal(TextWriter output, string unit, long? total) => new(output, unit, total, 0, true);
 
+    /// <summary>A reporter for a log, on the given clock (tests).</summary>
+    internal static ProgressReporter ForLog(TextWriter output, string unit, long? total, long logEvery, Func<TimeSpan> elapsed) =>
+        new(output, unit, total, logEvery, false, elapsed);
+
     public void Report(long done)
     {
         _done = done;
+        var now = _elapsed();
         if (_terminal)
         {
-            var now = _clock.Elapsed;
             if (now - _drawn < TimeSpan.FromMilliseconds(100) && done != _total) return; // null: never drawn, so draw
             _drawn = now;
             _output.Write("\r" + Line(done, _total, now, _unit) + "\u001b[K");
         }
-        else if (_logEvery > 0 && done % _logEvery == 0)
+        else if (_logEvery > 0 && done % _logEvery == 0 || now - _logged >= LogInterval)
         {
-            _output.WriteLine(Line(done, null, _clock.Elapsed, _unit));
+            _logged = now;
+            _output.WriteLine(Line(done, _total, now, _unit));
         }
     }
 
@@ -59,14 +72,14 @@ internal sealed class ProgressReporter : IProgress<long>, IDisposable
             _output.WriteLine(line);
             return;
         }
-        _output.Write("\r\u001b[K" + line + "\n" + Line(_done, _total, _clock.Elapsed, _unit) + "\u001b[K");
+        _output.Write("\r\u001b[K" + line + "\n" + Line(_done, _total, _elapsed(), _unit) + "\u001b[K");
     }
 
     /// <summary>Ends the redrawn line so what follows starts on its own.</summary>
     public void Dispose()
     {
         if (!_terminal || _drawn is null) return;
-        _output.Write("\r" + Line(_done, _total, _clock.Elapsed, _unit) + "\u001b[K");
+        _output.Write("\r" + Line(_done, _total, _elapsed(), _unit) + "\u001b[K");
         _output.WriteLine();
     }
 

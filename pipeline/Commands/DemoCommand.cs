@@ -60,6 +60,11 @@ internal sealed class DemoCommand : ICommand
         output.WriteLine($"time       {clock.Elapsed.TotalSeconds:F0} s; exact answers on {result.Total} held-out images: {(result.Accuracy >= Target ? "target" : "below the target of")} {Target:P0}");
         output.WriteLine($"accuracy: {result.Accuracy:F2} ({result.Correct}/{result.Total})");
         output.WriteLine($"sample: {result.SampleImage}  Q: {result.SampleQuestion}  A: {result.SampleAnswer}");
+        var (data, training, evaluation) = result.Seconds;
+        output.WriteLine($"phases     data and shards {data:F0} s, training {training:F0} s, answering the held-out images {evaluation:F0} s");
+        output.WriteLine($"answers    {result.AnswersFile} (image, expected, answer)");
+        output.WriteLine($"model      {result.ModelFolder}");
+        output.WriteLine($"chat       vlm chat --weights {result.ModelFolder} --image {result.SampleImage}");
         return result.Accuracy >= Target ? ExitCodes.Ok : ExitCodes.Failed;
     }
 

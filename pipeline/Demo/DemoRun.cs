@@ -15,6 +15,13 @@ namespace Vlm.Pipeline.Demo;
 /// <summary>The result of a demo run: exact answers on held-out images.</summary>
 internal sealed record DemoResult(int Correct, int Total, string SampleImage, string SampleQuestion, string SampleAnswer)
 {
+    /// <summary>Where the held-out answers (expected and given) were written.</summary>
+    public string AnswersFile { get; init; } = "";
+    /// <summary>The trained model folder (<c>vlm chat --weights</c> takes it).</summary>
+    public string ModelFolder { get; init; } = "";
+    /// <summary>Seconds spent making the data and shards, training, and answering the held-out images.</summary>
+    public (double Data, double Training, double Evaluation) Seconds { get; init; }
+
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
 }
 
@@ -33,6 +40,7 @@ internal static class DemoRun
     public static DemoResult Run(DemoOptions options, Action<string> log, Action<int, int>? onStep = null)
     {
         string root = Path.GetFullPath(options.Output);
+        var phase = System.Diagnostics.Stopwatch.StartNew();
         string train = Path.Combine(root, "data", "train"), test = Path.Combine(root, "data", "test"), shards = Path.Combine(root, "shards");
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
 
@@ -78,7 +86,11 @@ internal static class DemoRun
         trainer.OnLog = entry => log(
             $"step {entry.Step,5}  loss {entry.Loss:F4}  lr {entry.LearningRate:E2}  grad norm {entry.GradNorm:F2}  {entry.TokensPerSecond:F0} tokens/s");
         trainer.OnStep = onStep;
+        double dataSeconds = phase.Elapsed.TotalSeconds;
+        phase.Restart();
         using var model = trainer.Fit(ml.Data.LoadShards(shards));
+        double trainingSeconds = phase.Elapsed.TotalSeconds;
+        phase.Restart();
 
         var engine = ml.Model.CreatePredictionEngine<VlmInput, VlmOutput>(model);
         int correct = 0;
@@ -99,7 +111,11 @@ internal static class DemoRun
         var fresh = ShapeScene.Random(new Random(options.Seed + 2), jitter: true);
         File.WriteAllBytes(sample, fresh.ToPng(ImageSize));
         string sampleAnswer = engine.Predict(new VlmInput { Image = sample, Prompt = Question }).Answer;
-        return new DemoResult(correct, held.Count, sample, Question, sampleAnswer);
+        return new DemoResult(correct, held.Count, sample, Question, sampleAnswer)
+        {
+            AnswersFile = Path.Combine(root, AnswersFile), ModelFolder = Path.Combine(root, "output", VlmEstimator.ModelFolderName),
+            Seconds = (dataSeconds, trainingSeconds, phase.Elapsed.TotalSeconds),
+        };
     }
 
     // What the model reads and writes: the chat template's role lines and the annotation texts

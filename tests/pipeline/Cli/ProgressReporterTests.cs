@@ -31,8 +31,8 @@ public class ProgressReporterTests
             for (int i = 1; i <= 25; i++) progress.Report(i);
         var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
-        Assert.StartsWith("10 records", lines[0]);
-        Assert.StartsWith("20 records", lines[1]);
+        Assert.Contains("10/30 records", lines[0]);
+        Assert.Contains("20/30 records", lines[1]);
         Assert.DoesNotContain('\r', log.ToString());
     }
 
@@ -47,5 +47,21 @@ public class ProgressReporterTests
         Assert.Contains("3/3 records", text);
         Assert.EndsWith(Environment.NewLine, text);
         Assert.Single(text.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void A_log_gets_a_line_at_least_every_fifteen_seconds_whatever_the_count()
+    {
+        var log = new StringWriter();
+        var now = TimeSpan.Zero;
+        using (var progress = ProgressReporter.ForLog(log, "steps", 600, logEvery: 0, () => now))
+            for (int step = 1; step <= 60; step++)
+            {
+                now = TimeSpan.FromSeconds(step);
+                progress.Report(step);
+            }
+        var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["15/600", "30/600", "45/600", "60/600"], lines.Select(l => l.Split("  ")[2].Split(' ')[0]));
+        Assert.Contains("left", lines[^1]);
     }
 }

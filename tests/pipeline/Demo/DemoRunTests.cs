@@ -30,6 +30,10 @@ public class DemoRunTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("etl        24 rows", StringComparison.Ordinal)); // 12 LLaVA + 12 AI Challenger
         Assert.True(File.Exists(result.SampleImage));
         Assert.True(File.Exists(_root.File("demo/output/model/vision_tower/model.safetensors")));
+        // What the closing lines point to exists: the answers (a header and one line per held-out image) and the model for vlm chat.
+        Assert.Equal(6, File.ReadAllLines(result.AnswersFile).Length);
+        Assert.True(File.Exists(Path.Combine(result.ModelFolder, "vlm.json")));
+        Assert.True(result.Seconds.Data > 0 && result.Seconds.Training > 0 && result.Seconds.Evaluation > 0);
         // The tiny LLM's vocabulary is Qwen2's trimmed to the demo's texts, and its head has one row per token.
         var tokenizer = QwenTokenizer.Load(_root.File("demo/models/llm"));
         using var config = JsonDocument.Parse(File.ReadAllBytes(_root.File("demo/models/llm/config.json")));
