@@ -3,7 +3,6 @@ using System.Text;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Series;
-using OxyPlot.SkiaSharp;
 
 namespace Vlm.Pipeline.Bench;
 
@@ -60,8 +59,6 @@ internal static class BenchReport
         }
         model.Series.Add(bars);
         model.Series.Add(targets);
-        using var stream = File.Create(path);
-        // No text shaping: it would need HarfBuzz's native library, and these labels do not need it.
-        new PngExporter { Width = 1170, Height = 80 + rows.Count * 30, UseTextShaping = false }.Export(model, stream);
+        Cli.PlotPng.Save(model, path, 1170, 80 + rows.Count * 30);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Vlm.Pipeline.Cli;
@@ -70,36 +69,22 @@ internal static partial class DistributedBench
     [GeneratedRegex("\"allreduce_ms\":([0-9.]+)")]
     private static partial Regex AllReduceMilliseconds();
 
-    static (string File, string[] Prefix) Vlm()
-    {
-        string? entry = Environment.ProcessPath;
-        return entry is not null && Path.GetFileNameWithoutExtension(entry) == "vlm" ? (entry, []) : ("dotnet", [typeof(DistributedBench).Assembly.Location]);
-    }
-
     static string Self(string[] args, int threads)
     {
-        var (file, prefix) = Vlm();
-        return Run(file, [.. prefix, .. args], threads);
+        var (file, prefix) = PeerProcess.SelfCommand();
+        return PeerProcess.RunText(file, [.. prefix, .. args], environment: ChildEnvironment(threads), timeout: TimeSpan.FromMinutes(20));
     }
 
     static string Mpirun(int ranks, string[] args, int threads)
     {
-        var (file, prefix) = Vlm();
-        return Run("/usr/bin/mpirun", ["-np", ranks.ToString(), "--oversubscribe", "-x", $"OMP_NUM_THREADS={threads}", file, .. prefix, .. args], threads);
+        var (file, prefix) = PeerProcess.SelfCommand();
+        return PeerProcess.RunText("/usr/bin/mpirun", ["-np", ranks.ToString(), "--oversubscribe", "-x", $"OMP_NUM_THREADS={threads}", file, .. prefix, .. args],
+            environment: ChildEnvironment(threads), timeout: TimeSpan.FromMinutes(20));
     }
 
-    static string Run(string file, string[] args, int threads)
+    // One torch thread count per process; Open MPI refuses root unless told twice.
+    static Dictionary<string, string> ChildEnvironment(int threads) => new()
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["OMP_NUM_THREADS"] = threads.ToString();
-        start.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
-        start.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(20))) process.Kill(entireProcessTree: true);
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {process.ExitCode}: {error.Result}");
-        return output;
-    }
+        ["OMP_NUM_THREADS"] = threads.ToString(), ["OMPI_ALLOW_RUN_AS_ROOT"] = "1", ["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1",
+    };
 }

@@ -7,6 +7,11 @@ namespace Vlm.Pipeline.Bench;
 internal static class PeerProcess
 {
     public static IReadOnlyList<JsonElement> Run(string file, IEnumerable<string> arguments, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        [.. RunText(file, arguments, workingDirectory, environment, timeout).Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+
+    /// <summary>What <paramref name="file"/> prints on its standard output; a non-zero exit is an error with its last error line.</summary>
+    public static string RunText(string file, IEnumerable<string> arguments, string? workingDirectory = null,
         IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? "" };
@@ -22,17 +27,21 @@ internal static class PeerProcess
         }
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', start.ArgumentList)} exited with {process.ExitCode}: {Last(stderr.Result)}");
-        return [.. stdout.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+        return stdout;
+    }
+
+    /// <summary>How to start this program again: the vlm executable runs itself; under dotnet or a test host, dotnet runs vlm.dll.</summary>
+    public static (string File, string[] Prefix) SelfCommand()
+    {
+        string? entry = Environment.ProcessPath;
+        return entry is not null && Path.GetFileNameWithoutExtension(entry) == "vlm" ? (entry, []) : ("dotnet", [typeof(PeerProcess).Assembly.Location]);
     }
 
     /// <summary>This program run again as a child, for measurements that need a process of their own (peak memory).</summary>
     public static JsonElement Self(params string[] arguments)
     {
-        // The vlm executable runs itself; under dotnet or a test host, dotnet runs vlm.dll.
-        string? entry = Environment.ProcessPath;
-        var lines = entry is not null && Path.GetFileNameWithoutExtension(entry) == "vlm"
-            ? Run(entry, arguments)
-            : Run("dotnet", [typeof(PeerProcess).Assembly.Location, .. arguments]);
+        var (file, prefix) = SelfCommand();
+        var lines = Run(file, [.. prefix, .. arguments]);
         return lines.Count > 0 ? lines[^1] : throw new InvalidOperationException($"the child run ({string.Join(' ', arguments)}) printed no result");
     }
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Series;
-using OxyPlot.SkiaSharp;
+using Vlm.Pipeline.Cli;
 using Vlm.Transforms.Evaluation;
 
 namespace Vlm.Pipeline.Evaluation;
@@ -18,7 +18,7 @@ internal static class EvalCharts
         var bars = new BarSeries { LabelFormatString = "{0:0.0000}", FillColor = OxyColor.FromRgb(0x4C, 0x72, 0xB0) };
         foreach (var (_, value) in metrics) bars.Items.Add(new BarItem(value));
         model.Series.Add(bars);
-        Save(model, path, 720, 80 + 48 * metrics.Count);
+        PlotPng.Save(model, path, 720, 80 + 48 * metrics.Count);
     }
 
     /// <summary>Training and validation loss against steps from a trainer_state.json; false when it holds no log.</summary>
@@ -42,7 +42,7 @@ internal static class EvalCharts
             evalLine.Points.AddRange(eval);
             model.Series.Add(evalLine);
         }
-        Save(model, path, 720, 420);
+        PlotPng.Save(model, path, 720, 420);
         return true;
     }
 
@@ -50,12 +50,4 @@ internal static class EvalCharts
         root.TryGetProperty(key, out var log) && log.ValueKind == JsonValueKind.Array
             ? [.. log.EnumerateArray().Select(e => new DataPoint(e.GetProperty("step").GetDouble(), e.GetProperty("loss").GetDouble()))]
             : [];
-
-    static void Save(PlotModel model, string path, int width, int height)
-    {
-        // No text shaping: it would need HarfBuzz's native library, and Latin labels do not need it.
-        var exporter = new PngExporter { Width = width, Height = height, UseTextShaping = false };
-        using var stream = File.Create(path);
-        exporter.Export(model, stream);
-    }
 }

@@ -3,6 +3,7 @@ using Vlm.Datasets.Sources;
 using Vlm.Pipeline.Cli;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Training;
 using Vlm.Transforms;
 using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Evaluation;
@@ -39,11 +40,7 @@ internal static class EvalGeneration
     public static string? TrainingLog(string weights)
     {
         string? outputDir = Path.GetDirectoryName(Path.GetFullPath(weights).TrimEnd(Path.DirectorySeparatorChar));
-        if (outputDir is null || !Directory.Exists(outputDir)) return null;
-        return Directory.GetDirectories(outputDir, "checkpoint-*")
-            .Select(d => Path.Combine(d, "trainer_state.json")).Where(File.Exists)
-            .OrderByDescending(f => int.TryParse(Path.GetFileName(Path.GetDirectoryName(f))!["checkpoint-".Length..], out int s) ? s : -1)
-            .FirstOrDefault();
+        return outputDir is not null && TrainingCheckpoints.Latest(outputDir) is { } checkpoint ? Path.Combine(checkpoint, TrainingCheckpoints.StateFile) : null;
     }
 
     static IEnumerable<(string Id, string? Image, string Prompt, IReadOnlyList<string> References)> Questions(string data, string format)

@@ -11,7 +11,7 @@ internal static class TorchDevice
     /// <summary>CUDA device <c>GpuDeviceId</c> when it is set and CUDA is there; the CPU when it is not set, or when CUDA is missing and <c>FallbackToCpu</c> allows it.</summary>
     public static Device Select(MLContext ml)
     {
-        Runtime.TorchRuntime.EnsureLoaded(); // the first touch of TorchSharp in most paths: its failure explained
+        Runtime.TorchRuntime.EnsureLoaded(); // the first touch of TorchSharp when training or loading a model: a failure explained here
         if (ml.GpuDeviceId is not { } id) return CPU;
         if (cuda.is_available()) return new Device(DeviceType.CUDA, id);
         if (ml.FallbackToCpu) return CPU;

@@ -44,21 +44,12 @@ public sealed class VlmCatalog
     public void Save(ITransformer model, DataViewSchema? inputSchema, string path)
     {
         inputSchema ??= _ml.Data.LoadFromEnumerable(Array.Empty<VlmInput>()).Schema;
-        // Written beside the target and moved over it once complete: a failed save leaves the good model.zip alone.
-        string temp = path + ".saving";
-        try
+        // Atomically: a failed save leaves the good model.zip alone.
+        VlmModelStore.Saving(VlmModelStore.WeightsFolder(path), () =>
         {
-            VlmModelStore.Saving(VlmModelStore.WeightsFolder(path), () =>
-            {
-                _ml.Model.Save(model, inputSchema, temp);
-                return 0;
-            });
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            Vlm.Datasets.IO.AtomicFile.Write(path, stream => _ml.Model.Save(model, inputSchema, stream));
+            return 0;
+        });
     }
 
     /// <summary>Loads what <see cref="Save"/> wrote; the VLM stage comes back as a <see cref="VlmTransformer"/> on this context's device.</summary>
@@ -122,7 +113,6 @@ public sealed class VlmCatalog
 
     internal static VlmPredictor ReadPredictor(string folder, TorchSharp.torch.Device device, TensorPrecision precision)
     {
-        Runtime.TorchRuntime.EnsureLoaded();
         var (model, spec, tokenizer) = VlmModelFolder.Read(folder, device, TorchDevice.DType(precision, device));
         return new VlmPredictor(model, spec, tokenizer) { Folder = folder };
     }

@@ -46,7 +46,6 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
         options.Validate();
         if (!options.Resume && TrainingCheckpoints.Latest(options.OutputDir) is { } checkpoint)
             throw new ResumeRequiredException($"{options.OutputDir} already has checkpoints ({Path.GetFileName(checkpoint)} the newest): set Resume = true to continue from it, or choose another OutputDir");
-        Runtime.TorchRuntime.EnsureLoaded();
         string tokenizerPath = options.TokenizerPath ?? options.LlmPath;
         foreach (var (what, path) in new[] { ("llm", options.LlmPath), ("vision", options.VisionPath), ("tokenizer", tokenizerPath) })
         {

@@ -16,7 +16,8 @@ namespace Vlm.Trainers.Training;
 /// </summary>
 internal static class TrainingCheckpoints
 {
-    const string Prefix = "checkpoint-", StateFile = "trainer_state.json", OptimizerFile = "optimizer.safetensors", RngFile = "rng_state.safetensors";
+    public const string StateFile = "trainer_state.json";
+    const string Prefix = "checkpoint-", OptimizerFile = "optimizer.safetensors", RngFile = "rng_state.safetensors";
     public const string LlmFolder = "language_model", VisionFolder = "vision_tower";
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
