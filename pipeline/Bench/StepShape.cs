@@ -30,7 +30,7 @@ internal sealed record StepShape
     };
 
     /// <summary>A model of these shapes (the tower is minimal and unused: the step feeds token ids only).</summary>
-    public VlmModel Build() => new(new VisionConfig { HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 }, Config, imageTokenId: 0);
+    public VlmModel Build() => new(new VisionConfig { HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 }, new Qwen2ForCausalLM(Config), imageTokenId: 0);
 
     /// <summary>The (m, k, n) of every matrix product of one forward pass, with how many times each runs.</summary>
     public IEnumerable<(long M, long K, long N, int Count)> Products()

@@ -4,7 +4,6 @@ using TorchSharp;
 using Vlm.Datasets.IO;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Models.Llava;
-using Vlm.Trainers.Models.Qwen;
 using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
@@ -64,41 +63,24 @@ internal static class TinyModelFolders
             HiddenAct = options.Vision == VisionKind.Clip ? "quick_gelu" : "gelu_pytorch_tanh",
             LayerNormEps = options.Vision == VisionKind.Clip ? 1e-5 : 1e-6,
         };
+        var family = TextFamilies.Find(options.TextModelType)
+            ?? throw new ArgumentException($"LLM type '{options.TextModelType}' is not one of {string.Join(", ", TextFamilies.All.Select(f => f.ModelTypes[0]))}");
         int vocabulary = VocabularySize;
         if (options.VocabularyCorpus is { } corpus)
         {
-            if (options.TextModelType != "qwen2") throw new ArgumentException($"a trimmed vocabulary needs a qwen2 LLM, not '{options.TextModelType}'");
+            if (family != Qwen2Family.Instance) throw new ArgumentException($"a trimmed vocabulary needs a qwen2 LLM, not '{options.TextModelType}'");
             vocabulary = TokenizerTrim.Write(BuiltInTokenizer.Folder, corpus, llm);
         }
         torch.manual_seed(options.Seed);
-        using var model = new VlmModel(tower, LanguageModel(options, vocabulary), imageTokenId: 0);
+        using var model = new VlmModel(tower, family.Tiny(options, vocabulary), imageTokenId: 0);
         Initialise(model, options.InitializerRange);
         VisionInitialization.Apply(model.VisionTower, options.InitializerRange);
         VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), llm);
-        if (model.LanguageModel is QwenLMHeadModel)
-            TiktokenExport.FromTokenizerJson(BuiltInTokenizer.Folder, llm);
-        else if (options.VocabularyCorpus is null)
-            foreach (var file in new[] { TokenizerFolder.TokenizerJson, TokenizerFolder.TokenizerConfigJson })
-                File.Copy(Path.Combine(BuiltInTokenizer.Folder, file), Path.Combine(llm, file), overwrite: true);
+        if (options.VocabularyCorpus is null) family.WriteTinyTokenizer(llm, options);
         VlmCheckpoints.WriteVisionFolder(model, vision);
         AtomicFile.WriteAllText(Path.Combine(vision, "preprocessor_config.json"), Preprocessor(tower).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return (llm, vision);
     }
-
-    static CausalLanguageModel LanguageModel(TinyModelOptions options, int vocabulary) => options.TextModelType switch
-    {
-        QwenConfig.ModelType => new QwenLMHeadModel(new QwenConfig
-        {
-            VocabSize = vocabulary, HiddenSize = options.TextHiddenSize, IntermediateSize = 2 * options.TextIntermediateSize,
-            NumHiddenLayers = options.TextLayers, NumAttentionHeads = options.TextHeads, KvChannels = options.TextHiddenSize / options.TextHeads,
-        }),
-        "qwen2" => new Qwen2ForCausalLM(new Qwen2Config
-        {
-            VocabSize = vocabulary, HiddenSize = options.TextHiddenSize, IntermediateSize = options.TextIntermediateSize, NumHiddenLayers = options.TextLayers,
-            NumAttentionHeads = options.TextHeads, NumKeyValueHeads = options.TextKeyValueHeads, RopeTheta = 1_000_000, TieWordEmbeddings = true,
-        }),
-        _ => throw new ArgumentException($"LLM type '{options.TextModelType}' is not one of qwen2, qwen"),
-    };
 
     static void Initialise(torch.nn.Module model, double std)
     {

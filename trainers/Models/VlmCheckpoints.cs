@@ -15,8 +15,8 @@ internal static class VlmCheckpoints
     public const string ProjectorFile = "projector.safetensors";
 
     /// <summary>
-    /// The LLM from a Qwen2 folder (<c>model.*</c>, <c>lm_head.*</c>) or a Qwen-7B folder
-    /// (<c>transformer.*</c>, <c>lm_head.*</c>; its saved rotary buffers skipped) and the tower from a CLIP or
+    /// The LLM from a folder of any family (<see cref="TextFamilies"/>; a Qwen-7B folder's saved rotary
+    /// buffers skipped) and the tower from a CLIP or
     /// SigLIP folder (its <c>vision_model.*</c>; a full checkpoint's text tower and SigLIP's pooling
     /// head are skipped, not loaded). The projector starts from its initialisation.
     /// </summary>
@@ -26,11 +26,12 @@ internal static class VlmCheckpoints
         using var vision = CheckpointFolder.Open(visionFolder);
         var towerConfig = VisionConfig.From(vision.Config);
         ExpectedTensor.CheckAll(vision, towerConfig.ExpectedTensors());
-        var model = new VlmModel(towerConfig, CausalLanguageModel.Create(llm.Config, llm), imageTokenId, features);
+        var languageModel = CausalLanguageModel.Create(llm.Config, llm);
+        var model = new VlmModel(towerConfig, languageModel, imageTokenId, features);
         if (imageTokenId >= model.LanguageModel.VocabSize)
             throw new ArgumentException($"the image token id {imageTokenId} is outside the LLM's vocabulary ({model.LanguageModel.VocabSize}); does the tokenizer belong to this model?");
         static bool Adapter(string name) => name.Contains(".lora_", StringComparison.Ordinal);
-        ModuleWeights.Load(model, llm, "language_model.", key => CausalLanguageModel.IsBuffer(key) ? null : "language_model." + key, Adapter);
+        ModuleWeights.Load(model, llm, "language_model.", key => languageModel.Family.IsBuffer(key) ? null : "language_model." + key, Adapter);
         ModuleWeights.Load(model, vision, "vision_tower.",
             key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? "vision_tower." + key : null);
         return model;

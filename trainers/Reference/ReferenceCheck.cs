@@ -3,7 +3,6 @@ using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Models.Modules;
-using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 using static TorchSharp.torch;
@@ -72,7 +71,8 @@ internal static class ReferenceCheck
         if (!File.Exists(config)) return null; // loading says what is missing
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(config));
         string? text = doc.RootElement.TryGetProperty("text_config", out var t) && t.TryGetProperty("model_type", out var m) ? m.GetString() : null;
-        return text is null || Qwen2Config.IsFamily(text) ? null : $"a LLaVA over a '{text}' language model is not implemented (Qwen2-family text configs are)";
+        return text is null || TextFamilies.Find(text) is { IsTransformersBuiltIn: true } ? null
+            : $"a LLaVA over a '{text}' language model is not implemented (text configs: {string.Join(", ", TextFamilies.All.Where(f => f.IsTransformersBuiltIn).SelectMany(f => f.ModelTypes))})";
     }
 
     /// <summary>For an output name and its expected tensor, what this project computes (null: not an output of this kind).</summary>
@@ -81,7 +81,7 @@ internal static class ReferenceCheck
         string Checkpoint() => fixture.Checkpoint ?? throw new CheckpointFormatException(Path.Combine(fixture.Folder, ReferenceFixture.FileName), null, "\"checkpoint\" is missing");
         switch (fixture.Kind)
         {
-            case "qwen2" or "qwen" or "lora":
+            case var _ when fixture.IsLanguageModel || fixture.Kind == "lora":
             {
                 var lm = LanguageModel(Checkpoint(), fixture.Kind == "lora" ? fixture.Adapter ?? throw new CheckpointFormatException(Path.Combine(fixture.Folder, ReferenceFixture.FileName), null, "a lora fixture needs \"adapter\"") : null);
                 Tensor Hidden() => lm.Forward(lm.EmbedTokens.forward(input("input_ids")), keep!, null);
@@ -164,7 +164,7 @@ internal static class ReferenceCheck
     {
         using var checkpoint = CheckpointFolder.Open(folder);
         var lm = CausalLanguageModel.Create(checkpoint.Config);
-        ModuleWeights.Load(lm, checkpoint, "", key => CausalLanguageModel.IsBuffer(key) ? null : key);
+        ModuleWeights.Load(lm, checkpoint, "", key => lm.Family.IsBuffer(key) ? null : key);
         if (adapter is not null) LoraAdapter.Load(lm, adapter);
         lm.eval();
         return lm;

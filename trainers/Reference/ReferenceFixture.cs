@@ -11,10 +11,15 @@ internal sealed record ReferenceFixture(string Folder, string Kind, string? Chec
     IReadOnlyDictionary<string, double> Tolerance, IReadOnlyList<string> Images, string? Call)
 {
     public const string FileName = "fixture.json";
-    /// <summary>The kinds this project checks. A fixture of another kind of the format (a model family not implemented yet) is reported as skipped, not failed.</summary>
-    public static readonly string[] Kinds = ["qwen2", "qwen", "clip-vision", "siglip-vision", "llava", "lora", "image-processor"];
+    /// <summary>The kinds this project checks besides the language-model families' own (their <c>model_type</c>). A fixture of another kind (a family not implemented yet) is reported as skipped, not failed.</summary>
+    static readonly string[] OtherKinds = ["clip-vision", "siglip-vision", "llava", "lora", "image-processor"];
 
-    public bool IsImplemented => Kinds.Contains(Kind);
+    public static IEnumerable<string> Kinds => Models.Text.TextFamilies.ModelTypes.Concat(OtherKinds);
+
+    /// <summary>Whether the kind is a language model's, checked through its family.</summary>
+    public bool IsLanguageModel => Models.Text.TextFamilies.Find(Kind) is not null;
+
+    public bool IsImplemented => IsLanguageModel || OtherKinds.Contains(Kind);
 
     public static bool IsFixture(string folder) => File.Exists(Path.Combine(folder, FileName));
 

@@ -24,7 +24,7 @@ internal static class TinyModels
     public static VlmModel Vlm(long seed = 1, VisionKind kind = VisionKind.Clip)
     {
         TorchSharp.torch.manual_seed(seed);
-        var model = new VlmModel(Vision(kind), Text(), ImageToken);
+        var model = new VlmModel(Vision(kind), new Qwen2ForCausalLM(Text()), ImageToken);
         model.eval();
         return model;
     }

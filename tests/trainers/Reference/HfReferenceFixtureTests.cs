@@ -52,7 +52,7 @@ public class HfReferenceFixtureTests
     {
         var (code, output, error) = CommandHarness.Run(new ReferenceCheckCommand(), Root);
         Assert.True(code == 0, output + error);
-        Assert.Matches(@"\d+ output\(s\) compared in 12 fixture\(s\): all within tolerance\r?\n?$", output);
+        Assert.Matches(@"\d+ output\(s\) compared in 16 fixture\(s\): all within tolerance\r?\n?$", output);
         Assert.DoesNotContain("skipped", output);
     }
 }

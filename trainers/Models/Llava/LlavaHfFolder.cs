@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Vlm.Datasets.IO;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Modules;
-using Vlm.Trainers.Models.Qwen2;
+using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 
 namespace Vlm.Trainers.Models.Llava;
@@ -19,8 +19,9 @@ internal static class LlavaHfFolder
 {
     public static void Write(VlmModel model, string folder)
     {
-        if (model.LanguageModel is not Qwen2ForCausalLM { Config: var text })
-            throw new NotSupportedException("the LLaVA layout of Hugging Face transformers takes a Qwen2-family LLM; the original Qwen-7B architecture is not one of its built-in models (it loads only with trust_remote_code)");
+        var lm = model.LanguageModel;
+        if (!lm.Family.IsTransformersBuiltIn)
+            throw new NotSupportedException($"the LLaVA layout of Hugging Face transformers takes an LLM built into transformers; '{lm.Family}' is not one (it loads only with trust_remote_code)");
         Directory.CreateDirectory(folder);
         var config = new JsonObject
         {
@@ -33,8 +34,8 @@ internal static class LlavaHfFolder
             ["vision_feature_layer"] = model.Features.Layer,
             // "default" drops the first (class) token, "full" keeps every feature.
             ["vision_feature_select_strategy"] = model.DropsFirstToken ? "default" : "full",
-            ["tie_word_embeddings"] = text.TieWordEmbeddings,
-            ["text_config"] = text.ToJson(),
+            ["tie_word_embeddings"] = lm.ConfigJson()["tie_word_embeddings"]?.DeepClone(),
+            ["text_config"] = lm.ConfigJson(),
             ["vision_config"] = model.VisionTower.Config.ToJson(),
             ["torch_dtype"] = model.LanguageModel.HeadWeight.dtype == TorchSharp.torch.bfloat16 ? "bfloat16" : "float32",
         };
@@ -53,7 +54,7 @@ internal static class LlavaHfFolder
         }
     }
 
-    /// <summary>Reads a folder written by <see cref="Write"/> (or by Hugging Face, with a Qwen2 LLM and a CLIP or SigLIP tower).</summary>
+    /// <summary>Reads a folder written by <see cref="Write"/> (or by Hugging Face, with an LLM of a built-in family and a CLIP or SigLIP tower).</summary>
     public static VlmModel Load(string folder)
     {
         using var checkpoint = CheckpointFolder.Open(folder);
@@ -67,7 +68,10 @@ internal static class LlavaHfFolder
             Layer = config.Int("vision_feature_layer", -2),
             DropFirstToken = config.String("vision_feature_select_strategy", "default") == "default",
         };
-        var model = new VlmModel(VisionConfig.From(vision), Qwen2Config.From(text), config.Int("image_token_index"), features);
+        var family = TextFamilies.Of(text);
+        if (!family.IsTransformersBuiltIn)
+            throw new CheckpointFormatException(config.Path, null, $"text_config's model_type '{family}' is not one transformers' LLaVA holds");
+        var model = new VlmModel(VisionConfig.From(vision), family.Create(text, checkpoint: null), config.Int("image_token_index"), features);
         ModuleWeights.Load(model, checkpoint, "", ModuleName);
         model.eval();
         return model;

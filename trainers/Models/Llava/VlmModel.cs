@@ -1,6 +1,5 @@
 using TorchSharp;
 using Vlm.Trainers.Models.Modules;
-using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 using static TorchSharp.torch;
@@ -19,7 +18,7 @@ internal sealed record VisionFeatureOptions
 
 /// <summary>
 /// The LLaVA-style model: vision tower -> projector -> features spliced into the input embeddings of
-/// the LLM (Qwen2 or Qwen-7B) at the image-token positions. Module names are Hugging Face's
+/// the LLM (any family) at the image-token positions. Module names are Hugging Face's
 /// <c>LlavaForConditionalGeneration</c> layout (<c>vision_tower.*</c>, <c>multi_modal_projector.*</c>,
 /// <c>language_model.*</c>), so the state dict saves and loads by plain name match.
 /// </summary>
@@ -29,9 +28,6 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
     readonly VisionTower vision_tower;
     readonly Projector multi_modal_projector;
     readonly CausalLanguageModel language_model;
-
-    public VlmModel(VisionConfig vision, Qwen2Config text, long imageTokenId, VisionFeatureOptions? features = null)
-        : this(vision, new Qwen2ForCausalLM(text), imageTokenId, features) { }
 
     public VlmModel(VisionConfig vision, CausalLanguageModel languageModel, long imageTokenId, VisionFeatureOptions? features = null) : base(nameof(VlmModel))
     {

@@ -23,7 +23,7 @@ internal sealed class QwenLMHeadModel : CausalLanguageModel
     public QwenConfig Config { get; }
 
     public override ILanguageModelConfig Settings => Config;
-    public override string DefaultLoraTargets => "c_attn|w1|w2";
+    public override TextFamily Family => QwenFamily.Instance;
     protected override IDecoderModel Body => transformer;
     protected override Linear? OutputHead => lm_head;
 }

@@ -17,17 +17,23 @@ internal sealed record Qwen2Config : ILanguageModelConfig
     public double RmsNormEps { get; init; } = 1e-6;
     public bool TieWordEmbeddings { get; init; }
     public int MaxPositionEmbeddings { get; init; } = 32768;
+    public RopeScaling? RopeScaling { get; init; }
     public int ContextLength => MaxPositionEmbeddings;
 
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
-    /// <summary>Whether a <c>model_type</c> is one this config and its modules load.</summary>
-    public static bool IsFamily(string modelType) => modelType is "qwen2" or "qwen2_5" or "qwen3";
+    /// <summary>The decoder this config describes: Llama's shape with bias on q, k and v.</summary>
+    public DecoderSpec Decoder => new()
+    {
+        VocabSize = VocabSize, HiddenSize = HiddenSize, IntermediateSize = IntermediateSize, NumHiddenLayers = NumHiddenLayers,
+        NumAttentionHeads = NumAttentionHeads, NumKeyValueHeads = NumKeyValueHeads, HeadDim = HeadDim, RmsNormEps = RmsNormEps,
+        RopeTheta = RopeTheta, RopeScaling = RopeScaling, TieWordEmbeddings = TieWordEmbeddings, QkvBias = true,
+    };
 
     public static Qwen2Config From(HfConfig config)
     {
         string type = config.String("model_type", "qwen2")!;
-        if (!IsFamily(type))
+        if (!Qwen2Family.Instance.ModelTypes.Contains(type))
             throw new CheckpointFormatException(config.Path, null, $"model_type '{type}' is not a Qwen2-family language model");
         var c = new Qwen2Config
         {
@@ -41,6 +47,7 @@ internal sealed record Qwen2Config : ILanguageModelConfig
             RmsNormEps = config.Double("rms_norm_eps", 1e-6),
             TieWordEmbeddings = config.Bool("tie_word_embeddings", false),
             MaxPositionEmbeddings = config.Count("max_position_embeddings", 32768),
+            RopeScaling = RopeScaling.From(config),
         };
         if (c.HiddenSize % c.NumAttentionHeads != 0 || c.NumAttentionHeads % c.NumKeyValueHeads != 0)
             throw new CheckpointFormatException(config.Path, null,
@@ -68,6 +75,7 @@ internal sealed record Qwen2Config : ILanguageModelConfig
         ["num_attention_heads"] = NumAttentionHeads,
         ["num_key_value_heads"] = NumKeyValueHeads,
         ["rope_theta"] = RopeTheta,
+        ["rope_scaling"] = RopeScaling?.ToJson(),
         ["rms_norm_eps"] = RmsNormEps,
         ["tie_word_embeddings"] = TieWordEmbeddings,
         ["max_position_embeddings"] = MaxPositionEmbeddings,

@@ -3,17 +3,14 @@ using TorchSharp;
 using TorchSharp.Modules;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Modules;
-using Vlm.Trainers.Models.Qwen;
-using Vlm.Trainers.Models.Qwen2;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Models.Text;
 
 /// <summary>
 /// The language model inside the VLM, seen through what the VLM needs: token embeddings, hidden
-/// states of embedded inputs and the output head. Two architectures stand behind it, each with its
-/// own checkpoint names: Hugging Face's <c>Qwen2ForCausalLM</c> and the original Qwen-7B's
-/// <c>QWenLMHeadModel</c>.
+/// states of embedded inputs and the output head. Each family (<see cref="TextFamilies"/>) stands
+/// behind it with its own modules and checkpoint names.
 /// </summary>
 internal abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
 {
@@ -28,8 +25,11 @@ internal abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
     /// <summary>The untied output head, or null when it shares the input embeddings.</summary>
     protected abstract Linear? OutputHead { get; }
 
-    /// <summary>LoRA's target modules when none are given: the usual ones for the architecture.</summary>
-    public abstract string DefaultLoraTargets { get; }
+    /// <summary>The family this model belongs to (what else depends on the LLM is asked of it).</summary>
+    public abstract TextFamily Family { get; }
+
+    /// <summary>LoRA's target modules when none are given: the usual ones for the family.</summary>
+    public string DefaultLoraTargets => Family.DefaultLoraTargets;
 
     public int VocabSize => Settings.VocabSize;
     public int HiddenSize => Settings.HiddenSize;
@@ -64,24 +64,9 @@ internal abstract class CausalLanguageModel : nn.Module<Tensor, Tensor>
         return Head(Forward(EmbedTokens.forward(inputIds), ones_like(inputIds), null)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The architecture a <c>config.json</c> names (<c>model_type</c> <c>qwen</c>, or the Qwen2 family).</summary>
-    public static CausalLanguageModel Create(HfConfig config) => Create(config, checkpoint: null);
+    /// <summary>The model a <c>config.json</c> describes, built by the family its <c>model_type</c> names.</summary>
+    public static CausalLanguageModel Create(HfConfig config) => TextFamilies.Of(config).Create(config, checkpoint: null);
 
-    /// <summary>The model <paramref name="config"/> describes; with <paramref name="checkpoint"/>, its tensors' shapes are checked against the config before anything is built.</summary>
-    public static CausalLanguageModel Create(HfConfig config, CheckpointFolder? checkpoint)
-    {
-        if (config.String("model_type", "qwen2") == QwenConfig.ModelType)
-        {
-            var qwen = QwenConfig.From(config);
-            if (checkpoint is not null) ExpectedTensor.CheckAll(checkpoint, qwen.ExpectedTensors());
-            return new QwenLMHeadModel(qwen);
-        }
-        var qwen2 = Qwen2Config.From(config);
-        if (checkpoint is not null) ExpectedTensor.CheckAll(checkpoint, qwen2.ExpectedTensors());
-        return new Qwen2ForCausalLM(qwen2);
-    }
-
-    /// <summary>Checkpoint tensors that are not parameters (Qwen-7B's first release saved its rotary frequencies and mask buffers): skipped on load.</summary>
-    public static bool IsBuffer(string key) =>
-        key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal) || key.EndsWith(".attn.bias", StringComparison.Ordinal);
+    /// <summary>As above; the checkpoint's tensors' shapes are checked against the config before anything is built.</summary>
+    public static CausalLanguageModel Create(HfConfig config, CheckpointFolder checkpoint) => TextFamilies.Of(config).Create(config, checkpoint);
 }

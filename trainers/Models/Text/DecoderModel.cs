@@ -1,26 +1,25 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using Vlm.Trainers.Models.Modules;
-using Vlm.Trainers.Models.Text;
 using static TorchSharp.torch;
 
-namespace Vlm.Trainers.Models.Qwen2;
+namespace Vlm.Trainers.Models.Text;
 
 /// <summary>Token embeddings, the decoder layers and the final norm: hidden states from input embeddings.</summary>
-internal sealed class Qwen2Model : nn.Module<Tensor, Tensor>, IDecoderModel
+internal sealed class DecoderModel : nn.Module<Tensor, Tensor>, IDecoderModel
 {
     // Checkpoint names, fenced.
     readonly Embedding embed_tokens;
-    readonly ModuleList<Qwen2DecoderLayer> layers;
+    readonly ModuleList<DecoderLayer> layers;
     readonly RmsNorm norm;
-    readonly Qwen2Config _config;
+    readonly double[] _inverseFrequencies;
 
-    public Qwen2Model(Qwen2Config config) : base(nameof(Qwen2Model))
+    public DecoderModel(DecoderSpec spec) : base(nameof(DecoderModel))
     {
-        _config = config;
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
-        layers = new ModuleList<Qwen2DecoderLayer>([.. Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new Qwen2DecoderLayer(config))]);
-        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        _inverseFrequencies = spec.InverseFrequencies();
+        embed_tokens = nn.Embedding(spec.VocabSize, spec.HiddenSize);
+        layers = new ModuleList<DecoderLayer>([.. Enumerable.Range(0, spec.NumHiddenLayers).Select(_ => new DecoderLayer(spec))]);
+        norm = new RmsNorm(spec.HiddenSize, spec.RmsNormEps);
         RegisterComponents();
     }
 
@@ -36,7 +35,7 @@ internal sealed class Qwen2Model : nn.Module<Tensor, Tensor>, IDecoderModel
         using var scope = NewDisposeScope();
         long t = embeddings.shape[1];
         var positions = AttentionMask.Positions(keep, t);
-        var (cos, sin) = RotaryEmbedding.Angles(positions, _config.HeadDim, _config.RopeTheta, embeddings.dtype);
+        var (cos, sin) = RotaryEmbedding.Angles(positions, [_inverseFrequencies], embeddings.dtype);
         var mask = AttentionMask.Causal(keep, t, embeddings.dtype);
         var h = DecoderStack.Run([.. layers], embeddings, new RotaryAngles(cos, sin), mask, cache, GradientCheckpointing);
         return norm.forward(h).MoveToOuterDisposeScope();

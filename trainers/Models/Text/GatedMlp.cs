@@ -2,19 +2,19 @@ using TorchSharp;
 using Vlm.Trainers.Models.Modules;
 using static TorchSharp.torch;
 
-namespace Vlm.Trainers.Models.Qwen2;
+namespace Vlm.Trainers.Models.Text;
 
 /// <summary>SwiGLU: <c>down_proj(silu(gate_proj(x)) * up_proj(x))</c>.</summary>
-internal sealed class Qwen2Mlp : nn.Module<Tensor, Tensor>
+internal sealed class GatedMlp : nn.Module<Tensor, Tensor>
 {
     // Checkpoint names, fenced.
     readonly LoraLinear gate_proj, up_proj, down_proj;
 
-    public Qwen2Mlp(Qwen2Config config) : base(nameof(Qwen2Mlp))
+    public GatedMlp(DecoderSpec spec) : base(nameof(GatedMlp))
     {
-        gate_proj = new LoraLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
-        up_proj = new LoraLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
-        down_proj = new LoraLinear(config.IntermediateSize, config.HiddenSize, hasBias: false);
+        gate_proj = new LoraLinear(spec.HiddenSize, spec.IntermediateSize, hasBias: spec.MlpBias);
+        up_proj = new LoraLinear(spec.HiddenSize, spec.IntermediateSize, hasBias: spec.MlpBias);
+        down_proj = new LoraLinear(spec.IntermediateSize, spec.HiddenSize, hasBias: spec.MlpBias);
         RegisterComponents();
     }
 

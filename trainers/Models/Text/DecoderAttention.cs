@@ -2,24 +2,24 @@ using TorchSharp;
 using Vlm.Trainers.Models.Modules;
 using static TorchSharp.torch;
 
-namespace Vlm.Trainers.Models.Qwen2;
+namespace Vlm.Trainers.Models.Text;
 
-/// <summary>Grouped-query self-attention with q/k/v bias: separate q/k/v projections, then <see cref="CausalSelfAttention"/>.</summary>
-internal sealed class Qwen2Attention : nn.Module<Tensor, Tensor>
+/// <summary>Grouped-query self-attention: separate q/k/v projections (bias as the spec says), then <see cref="CausalSelfAttention"/>.</summary>
+internal sealed class DecoderAttention : nn.Module<Tensor, Tensor>
 {
     // Checkpoint names, fenced.
     readonly LoraLinear q_proj, k_proj, v_proj, o_proj;
     readonly int _heads, _kvHeads, _headDim;
 
-    public Qwen2Attention(Qwen2Config config) : base(nameof(Qwen2Attention))
+    public DecoderAttention(DecoderSpec spec) : base(nameof(DecoderAttention))
     {
-        _heads = config.NumAttentionHeads;
-        _kvHeads = config.NumKeyValueHeads;
-        _headDim = config.HeadDim;
-        q_proj = new LoraLinear(config.HiddenSize, _heads * _headDim, hasBias: true);
-        k_proj = new LoraLinear(config.HiddenSize, _kvHeads * _headDim, hasBias: true);
-        v_proj = new LoraLinear(config.HiddenSize, _kvHeads * _headDim, hasBias: true);
-        o_proj = new LoraLinear(_heads * _headDim, config.HiddenSize, hasBias: false);
+        _heads = spec.NumAttentionHeads;
+        _kvHeads = spec.NumKeyValueHeads;
+        _headDim = spec.HeadDim;
+        q_proj = new LoraLinear(spec.HiddenSize, _heads * _headDim, hasBias: spec.QkvBias);
+        k_proj = new LoraLinear(spec.HiddenSize, _kvHeads * _headDim, hasBias: spec.QkvBias);
+        v_proj = new LoraLinear(spec.HiddenSize, _kvHeads * _headDim, hasBias: spec.QkvBias);
+        o_proj = new LoraLinear(_heads * _headDim, spec.HiddenSize, hasBias: spec.OutputBias);
         RegisterComponents();
     }
 

@@ -1,24 +1,23 @@
 using TorchSharp;
 using Vlm.Trainers.Models.Modules;
-using Vlm.Trainers.Models.Text;
 using static TorchSharp.torch;
 
-namespace Vlm.Trainers.Models.Qwen2;
+namespace Vlm.Trainers.Models.Text;
 
-/// <summary>Qwen2's decoder block: <c>input_layernorm</c>, <c>self_attn</c>, <c>post_attention_layernorm</c>, <c>mlp</c>.</summary>
-internal sealed class Qwen2DecoderLayer : nn.Module<Tensor, Tensor>, IDecoderLayer
+/// <summary>A Llama-style decoder block: <c>input_layernorm</c>, <c>self_attn</c>, <c>post_attention_layernorm</c>, <c>mlp</c>.</summary>
+internal sealed class DecoderLayer : nn.Module<Tensor, Tensor>, IDecoderLayer
 {
     // Checkpoint names, fenced.
     readonly RmsNorm input_layernorm, post_attention_layernorm;
-    readonly Qwen2Attention self_attn;
-    readonly Qwen2Mlp mlp;
+    readonly DecoderAttention self_attn;
+    readonly GatedMlp mlp;
 
-    public Qwen2DecoderLayer(Qwen2Config config) : base(nameof(Qwen2DecoderLayer))
+    public DecoderLayer(DecoderSpec spec) : base(nameof(DecoderLayer))
     {
-        input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
-        self_attn = new Qwen2Attention(config);
-        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
-        mlp = new Qwen2Mlp(config);
+        input_layernorm = new RmsNorm(spec.HiddenSize, spec.RmsNormEps);
+        self_attn = new DecoderAttention(spec);
+        post_attention_layernorm = new RmsNorm(spec.HiddenSize, spec.RmsNormEps);
+        mlp = new GatedMlp(spec);
         RegisterComponents();
     }
 

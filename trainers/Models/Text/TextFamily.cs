@@ -1,0 +1,34 @@
+using Vlm.Trainers.Checkpoints;
+
+namespace Vlm.Trainers.Models.Text;
+
+/// <summary>
+/// One family of language models, found by <c>config.json</c>'s <c>model_type</c> through
+/// <see cref="TextFamilies"/>. Everything that depends on which LLM it is lives in the family's
+/// folder behind this type: its config record, modules, checkpoint layout, LoRA targets and tiny test model.
+/// </summary>
+internal abstract class TextFamily
+{
+    /// <summary>The <c>model_type</c> values this family loads; the first is the one it writes.</summary>
+    public abstract IReadOnlyList<string> ModelTypes { get; }
+
+    /// <summary>The model <paramref name="config"/> describes; with <paramref name="checkpoint"/>, its tensors' shapes are checked against the config before anything is built.</summary>
+    public abstract CausalLanguageModel Create(HfConfig config, CheckpointFolder? checkpoint);
+
+    /// <summary>A small random model of this family (the tiny folders of the demo, <c>init-tiny</c> and tests).</summary>
+    public abstract CausalLanguageModel Tiny(TinyModelOptions options, int vocabulary);
+
+    /// <summary>LoRA's target modules when none are given: the usual ones for the family.</summary>
+    public abstract string DefaultLoraTargets { get; }
+
+    /// <summary>Whether Hugging Face transformers has the family built in, so a <c>LlavaForConditionalGeneration</c> folder can hold it.</summary>
+    public abstract bool IsTransformersBuiltIn { get; }
+
+    /// <summary>Checkpoint tensors that are not parameters (saved buffers): skipped on load.</summary>
+    public virtual bool IsBuffer(string key) => false;
+
+    /// <summary>Writes the tokenizer files a tiny folder of this family carries, when its vocabulary was not trimmed to a corpus.</summary>
+    public abstract void WriteTinyTokenizer(string folder, TinyModelOptions options);
+
+    public override string ToString() => ModelTypes[0];
+}
