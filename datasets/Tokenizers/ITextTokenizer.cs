@@ -29,4 +29,14 @@ public interface ITextTokenizer
 
     /// <summary>SHA-256 over the files the tokenizer was loaded from: pins ETL outputs to a tokenizer.</summary>
     string Fingerprint { get; }
+
+    /// <summary>Which tokenizer it is: <c>qwen</c> (Qwen-7B's qwen.tiktoken), <c>qwen2</c>, <c>llama3</c> (byte-level tokenizer.json) or <c>llama2</c> (SentencePiece-style tokenizer.json).</summary>
+    string Kind { get; }
+}
+
+/// <summary>Loads the tokenizer of a model folder, whichever kind it is.</summary>
+public static class TextTokenizer
+{
+    /// <summary>A folder with <c>qwen.tiktoken</c> or <c>tokenizer.json</c> (and optionally <c>tokenizer_config.json</c>).</summary>
+    public static ITextTokenizer Load(string folder) => TokenizerFolder.Load(folder);
 }

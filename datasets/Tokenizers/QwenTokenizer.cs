@@ -4,9 +4,11 @@ using Microsoft.ML.Tokenizers;
 namespace Vlm.Datasets.Tokenizers;
 
 /// <summary>
-/// Qwen's byte-level BPE with exact Hugging Face ids. Microsoft.ML.Tokenizers does the byte-pair
-/// merging; this class owns what must match Hugging Face around it: special tokens split off
-/// first, normalization in the right place, and a code-point pre-tokenizer (<see cref="QwenPreTokenizer"/>).
+/// Byte-level BPE with exact Hugging Face ids: Qwen-7B's <c>qwen.tiktoken</c>, the Qwen2 family's and
+/// Llama 3's <c>tokenizer.json</c>. Microsoft.ML.Tokenizers does the byte-pair merging; this class
+/// owns what must match Hugging Face around it: special tokens split off first, normalization in
+/// the right place, a code-point pre-tokenizer (<see cref="SplitPreTokenizer"/>) and, for Llama 3
+/// (<c>ignore_merges</c>), a pre-token found whole in the vocabulary taken as it is.
 /// </summary>
 public sealed class QwenTokenizer : ITextTokenizer
 {
@@ -15,10 +17,16 @@ public sealed class QwenTokenizer : ITextTokenizer
     readonly Dictionary<int, string> _specialById;
     readonly NormalizationForm? _normalization;
     readonly bool _normalizeBeforeSpecials;
+    readonly SplitPreTokenizer _preTokenizer;
+    readonly IReadOnlyDictionary<string, int>? _wholeWords;
 
+    /// <param name="wholeWords">With <c>ignore_merges</c>, the vocabulary: a pre-token in it is one token, whatever the merges would make.</param>
     internal QwenTokenizer(Tokenizer bpe, IReadOnlyDictionary<string, int> specialTokens, int ordinaryCount,
-        NormalizationForm? normalization, bool normalizeBeforeSpecials, string fingerprint, string kind)
+        NormalizationForm? normalization, bool normalizeBeforeSpecials, string fingerprint, string kind,
+        SplitPreTokenizer preTokenizer, IReadOnlyDictionary<string, int>? wholeWords = null)
     {
+        _preTokenizer = preTokenizer;
+        _wholeWords = wholeWords;
         if (normalization is not null) UnicodeNormalizer.EnsureAvailable();
         _bpe = bpe;
         _specials = new SpecialTokenSplitter(specialTokens);
@@ -31,7 +39,7 @@ public sealed class QwenTokenizer : ITextTokenizer
         Kind = kind;
     }
 
-    /// <summary>"qwen" (a Qwen-7B qwen.tiktoken folder) or "qwen2" (a tokenizer.json folder).</summary>
+    /// <summary>"qwen" (a Qwen-7B qwen.tiktoken folder), "qwen2" or "llama3" (a tokenizer.json folder).</summary>
     public string Kind { get; }
     public int OrdinaryTokenCount { get; }
     public int VocabularySize { get; }
@@ -39,9 +47,10 @@ public sealed class QwenTokenizer : ITextTokenizer
     public IReadOnlyDictionary<string, int> SpecialTokens => _specials.Tokens;
 
     /// <summary>
-    /// Loads a tokenizer folder: <c>qwen.tiktoken</c> (Qwen-7B) or <c>tokenizer.json</c> (Qwen2 family).
+    /// Loads a byte-level tokenizer folder: <c>qwen.tiktoken</c> (Qwen-7B) or <c>tokenizer.json</c> (Qwen2 family, Llama 3).
     /// </summary>
-    public static QwenTokenizer Load(string folder) => TokenizerFolder.Load(folder);
+    public static QwenTokenizer Load(string folder) => TokenizerFolder.Load(folder) as QwenTokenizer
+        ?? throw new TokenizerFormatException(folder, "not a byte-level BPE tokenizer (Qwen or Llama 3)");
 
     public int? SpecialTokenId(string token) => _specials.Tokens.TryGetValue(token, out int id) ? id : null;
 
@@ -67,7 +76,7 @@ public sealed class QwenTokenizer : ITextTokenizer
             }
             string piece = text.Substring(start, length);
             if (!_normalizeBeforeSpecials && _normalization is { } form) piece = UnicodeNormalizer.Normalize(piece, form);
-            if (maxTokens == int.MaxValue || piece.Length <= LongText) ids.AddRange(_bpe.EncodeToIds(piece, considerPreTokenization: true, considerNormalization: false));
+            if (_wholeWords is null && (maxTokens == int.MaxValue || piece.Length <= LongText)) ids.AddRange(_bpe.EncodeToIds(piece, considerPreTokenization: true, considerNormalization: false));
             else EncodeUntil(piece, ids, maxTokens);
         }
         return ids;
@@ -85,8 +94,11 @@ public sealed class QwenTokenizer : ITextTokenizer
         var span = text.AsSpan();
         for (int at = 0; at < span.Length && ids.Count <= maxTokens;)
         {
-            int end = QwenPreTokenizer.MatchAt(span, at);
-            ids.AddRange(_bpe.EncodeToIds(span[at..end], considerPreTokenization: false, considerNormalization: false));
+            int end = _preTokenizer.MatchAt(span, at);
+            if (_wholeWords is not null && _wholeWords.TryGetValue(ByteLevelAlphabet.FromBytes(Encoding.UTF8.GetBytes(span[at..end].ToArray())), out int whole))
+                ids.Add(whole);
+            else
+                ids.AddRange(_bpe.EncodeToIds(span[at..end], considerPreTokenization: false, considerNormalization: false));
             at = end;
         }
     }

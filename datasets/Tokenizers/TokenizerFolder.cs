@@ -11,7 +11,7 @@ internal static class TokenizerFolder
     public const string TokenizerJson = "tokenizer.json";
     public const string TokenizerConfigJson = "tokenizer_config.json";
 
-    public static QwenTokenizer Load(string folder)
+    public static ITextTokenizer Load(string folder)
     {
         if (!Directory.Exists(folder)) throw new TokenizerFormatException(folder, "no such tokenizer folder");
         string tiktoken = Path.Combine(folder, TiktokenFile.FileName);
@@ -29,7 +29,7 @@ internal static class TokenizerFolder
         TiktokenTokenizer tiktoken;
         try
         {
-            tiktoken = TiktokenTokenizer.Create(new MemoryStream(content), QwenPreTokenizer.Instance, normalizer: null, specialTokens: null);
+            tiktoken = TiktokenTokenizer.Create(new MemoryStream(content), SplitPreTokenizer.Qwen, normalizer: null, specialTokens: null);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
         {
@@ -38,10 +38,10 @@ internal static class TokenizerFolder
         }
         // Qwen-7B's tokenizer NFC-normalizes the whole text, then lets tiktoken find special tokens.
         return new QwenTokenizer(tiktoken, specials, count, NormalizationForm.FormC, normalizeBeforeSpecials: true,
-            Hash(content), "qwen");
+            Hash(content), "qwen", SplitPreTokenizer.Qwen);
     }
 
-    static QwenTokenizer LoadTokenizerJson(string path, string configPath)
+    static ITextTokenizer LoadTokenizerJson(string path, string configPath)
     {
         byte[] content = File.ReadAllBytes(path);
         byte[] config = File.Exists(configPath) ? File.ReadAllBytes(configPath) : [];
@@ -52,11 +52,6 @@ internal static class TokenizerFolder
             var model = Required(root, "model", path);
             if (model.GetProperty("type").GetString() != "BPE")
                 throw new TokenizerFormatException(path, $"model type '{model.GetProperty("type").GetString()}' is not supported (only byte-level BPE)");
-            if (model.TryGetProperty("byte_fallback", out var fallback) && fallback.ValueKind == JsonValueKind.True)
-                throw new TokenizerFormatException(path, "byte_fallback BPE is not supported");
-            CheckPreTokenizer(root, path);
-            var normalization = ReadNormalizer(root, path);
-
             var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
             var ids = new HashSet<int>();
             foreach (var entry in Required(model, "vocab", path).EnumerateObject())
@@ -86,15 +81,23 @@ internal static class TokenizerFolder
                     throw new TokenizerFormatException(path, $"added token '{token}' has id {id}, which is negative or another token's");
             }
 
+            if (model.TryGetProperty("byte_fallback", out var fallback) && fallback.ValueKind == JsonValueKind.True)
+            {
+                MetaspaceBpeTokenizer.CheckPipeline(root, path);
+                return new MetaspaceBpeTokenizer(vocab, merges, specials, Hash(content, config), path);
+            }
+            var preTokenizer = ReadPreTokenizer(root, path);
+            bool ignoreMerges = model.TryGetProperty("ignore_merges", out var ignore) && ignore.ValueKind == JsonValueKind.True;
+            var normalization = ReadNormalizer(root, path);
             var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
             {
                 Merges = merges,
                 ByteLevel = true,
-                PreTokenizer = QwenPreTokenizer.Instance,
+                PreTokenizer = preTokenizer,
             });
             int ordinary = vocab.Count == 0 ? 0 : vocab.Values.Max() + 1;
             return new QwenTokenizer(bpe, specials, ordinary, normalization, normalizeBeforeSpecials: false,
-                Hash(content, config), "qwen2");
+                Hash(content, config), preTokenizer == SplitPreTokenizer.Llama3 ? "llama3" : "qwen2", preTokenizer, ignoreMerges ? vocab : null);
         }
         // The BPE library's own refusals of what the checks above let through (a merge of unknown tokens) come as ArgumentException.
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException and not TokenizerFormatException)
@@ -108,22 +111,23 @@ internal static class TokenizerFolder
             ? value
             : throw new TokenizerFormatException(path, $"missing \"{name}\"");
 
-    // Only Qwen's split pattern followed by a byte-level step that does no splitting of its own is
-    // supported: anything else would silently give other ids than Hugging Face.
-    static void CheckPreTokenizer(JsonElement root, string path)
+    // Only Qwen's or Llama 3's split pattern followed by a byte-level step that does no splitting of
+    // its own is supported: anything else would silently give other ids than Hugging Face.
+    static SplitPreTokenizer ReadPreTokenizer(JsonElement root, string path)
     {
         var pre = Required(root, "pre_tokenizer", path);
-        bool ok = pre.GetProperty("type").GetString() == "Sequence"
+        var scanner = pre.GetProperty("type").GetString() == "Sequence"
             && pre.GetProperty("pretokenizers") is { ValueKind: JsonValueKind.Array } steps
             && steps.GetArrayLength() == 2
             && steps[0].GetProperty("type").GetString() == "Split"
-            && steps[0].GetProperty("pattern").TryGetProperty("Regex", out var regex) && regex.GetString() == QwenPreTokenizer.Pattern
+            && steps[0].GetProperty("pattern").TryGetProperty("Regex", out var regex)
             && steps[0].GetProperty("behavior").GetString() == "Isolated"
             && !steps[0].GetProperty("invert").GetBoolean()
             && steps[1].GetProperty("type").GetString() == "ByteLevel"
             && !steps[1].GetProperty("use_regex").GetBoolean()
-            && !steps[1].GetProperty("add_prefix_space").GetBoolean();
-        if (!ok) throw new TokenizerFormatException(path, "pre_tokenizer is not Qwen's (Split on Qwen's pattern, then ByteLevel without regex)");
+            && !steps[1].GetProperty("add_prefix_space").GetBoolean()
+            ? SplitPreTokenizer.ForPattern(regex.GetString() ?? "") : null;
+        return scanner ?? throw new TokenizerFormatException(path, "pre_tokenizer is not Qwen's or Llama 3's (Split on their pattern, then ByteLevel without regex)");
     }
 
     static NormalizationForm? ReadNormalizer(JsonElement root, string path)

@@ -5,7 +5,7 @@ namespace Vlm.Tests.Datasets.Tokenizers;
 public class QwenPreTokenizerTests
 {
     static string[] Pieces(string text) =>
-        QwenPreTokenizer.Split(text).Select(p => text.Substring(p.Offset, p.Length)).ToArray();
+        SplitPreTokenizer.Qwen.Split(text).Select(p => text.Substring(p.Offset, p.Length)).ToArray();
 
     [Theory]
     [InlineData("Hello world!", new[] { "Hello", " world", "!" })]
@@ -44,7 +44,7 @@ public class QwenPreTokenizerTests
     public void Pieces_cover_the_text_exactly()
     {
         const string text = " mixed 中文\t\n😀👨‍👩‍👧 'S \u3000x\u00A0y 12 ";
-        var pieces = QwenPreTokenizer.Split(text);
+        var pieces = SplitPreTokenizer.Qwen.Split(text);
         Assert.Equal(text.Length, pieces.Sum(p => p.Length));
         Assert.Equal(text, string.Concat(pieces.Select(p => text.Substring(p.Offset, p.Length))));
     }

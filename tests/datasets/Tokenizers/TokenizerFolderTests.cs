@@ -85,7 +85,7 @@ public class TokenizerFolderTests(TokenizerFixture tokenizers)
         Assert.Contains(reason, e.Reason);
     }
 
-    static string MinimalTokenizerJson(string preTokenizerRegex = QwenPreTokenizer.Pattern, string addedFlags = "") =>
+    static string MinimalTokenizerJson(string preTokenizerRegex = SplitPreTokenizer.QwenPattern, string addedFlags = "") =>
         $$$"""
         {"added_tokens":[{"id":3,"content":"<|im_end|>","special":true{{{addedFlags}}}}],
          "normalizer":{"type":"NFC"},

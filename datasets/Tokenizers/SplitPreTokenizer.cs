@@ -6,17 +6,40 @@ namespace Vlm.Datasets.Tokenizers;
 
 /// <summary>
 /// Splits text as Qwen's pattern does, over code points:
-/// <c>(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>.
+/// <c>(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>,
+/// or as Llama 3's does (the same with <c>\p{N}{1,3}</c>: digits in runs of up to three).
 /// A hand-written scanner because .NET's Regex matches UTF-16 code units: its <c>\p{L}</c> never
 /// matches a letter outside the BMP (𠮷, 𝐀), where Hugging Face's engines see whole code points.
 /// <c>\s</c> is Unicode White_Space, as in Oniguruma and Rust's regex.
 /// </summary>
-internal sealed class QwenPreTokenizer : PreTokenizer
+internal sealed class SplitPreTokenizer : PreTokenizer
 {
-    /// <summary>The pattern as tokenizer.json and qwen.tiktoken's reference code spell it.</summary>
-    public const string Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    /// <summary>Qwen's pattern as tokenizer.json and qwen.tiktoken's reference code spell it.</summary>
+    public const string QwenPattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
-    public static readonly QwenPreTokenizer Instance = new();
+    /// <summary>Llama 3's pattern as its tokenizer.json spells it.</summary>
+    public const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+    public static readonly SplitPreTokenizer Qwen = new(QwenPattern, maxDigits: 1);
+    public static readonly SplitPreTokenizer Llama3 = new(Llama3Pattern, maxDigits: 3);
+
+    /// <summary>The scanner for a tokenizer.json Split pattern, or null when it is not one of these.</summary>
+    public static SplitPreTokenizer? ForPattern(string pattern) => pattern switch
+    {
+        QwenPattern => Qwen,
+        Llama3Pattern => Llama3,
+        _ => null,
+    };
+
+    readonly int _maxDigits;
+
+    SplitPreTokenizer(string pattern, int maxDigits)
+    {
+        Pattern = pattern;
+        _maxDigits = maxDigits;
+    }
+
+    public string Pattern { get; }
 
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) =>
         string.IsNullOrEmpty(text) ? [] : Split(text.AsSpan());
@@ -24,7 +47,7 @@ internal sealed class QwenPreTokenizer : PreTokenizer
     public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) =>
         text.IsEmpty ? [] : Split(text);
 
-    internal static List<(int Offset, int Length)> Split(ReadOnlySpan<char> text)
+    internal List<(int Offset, int Length)> Split(ReadOnlySpan<char> text)
     {
         var pieces = new List<(int, int)>();
         int i = 0;
@@ -72,7 +95,7 @@ internal sealed class QwenPreTokenizer : PreTokenizer
 
     static bool IsWhite(Kind k) => k is Kind.Space or Kind.CrLf;
 
-    internal static int MatchAt(ReadOnlySpan<char> text, int i)
+    internal int MatchAt(ReadOnlySpan<char> text, int i)
     {
         int contraction = MatchContraction(text, i);
         if (contraction > 0) return i + contraction;
@@ -88,8 +111,12 @@ internal sealed class QwenPreTokenizer : PreTokenizer
             if (j > lettersFrom)
                 return j;
         }
-        // \p{N}
-        if (first == Kind.Number) return next;
+        // \p{N} or \p{N}{1,3}
+        if (first == Kind.Number)
+        {
+            for (int digits = 1; digits < _maxDigits && next < text.Length && Classify(text, next, out int w) == Kind.Number; digits++) next += w;
+            return next;
+        }
 
         // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
         int othersFrom = text[i] == ' ' ? next : i;
