@@ -10,7 +10,7 @@ namespace Vlm.Datasets.Tokenizers;
 /// pre-tokenization, lowest merge rank first (leftmost among equals); a character the vocabulary
 /// lacks becomes its UTF-8 bytes as <c>&lt;0xXX&gt;</c> tokens (<c>byte_fallback</c>).
 /// </summary>
-public sealed class MetaspaceBpeTokenizer : ITextTokenizer
+public sealed class MetaspaceBpeTokenizer : ITextTokenizer, IContinuingTokenizer
 {
     const char Metaspace = '\u2581';
 
@@ -72,7 +72,15 @@ public sealed class MetaspaceBpeTokenizer : ITextTokenizer
 
     public IReadOnlyList<int> Encode(string text) => Encode(text, parseSpecialTokens: true);
 
-    public IReadOnlyList<int> Encode(string text, bool parseSpecialTokens, int maxTokens = int.MaxValue)
+    public IReadOnlyList<int> Encode(string text, bool parseSpecialTokens, int maxTokens = int.MaxValue) =>
+        Encode(text, parseSpecialTokens, maxTokens, continues: false);
+
+    public IReadOnlyList<int> EncodeContinuation(string text, bool parseSpecialTokens, int maxTokens = int.MaxValue) =>
+        Encode(text, parseSpecialTokens, maxTokens, continues: true);
+
+    public IReadOnlyList<(int Start, int Length, int? Id)> SplitSpecialTokens(string text) => _specials.Split(text);
+
+    IReadOnlyList<int> Encode(string text, bool parseSpecialTokens, int maxTokens, bool continues)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
@@ -83,7 +91,7 @@ public sealed class MetaspaceBpeTokenizer : ITextTokenizer
         {
             if (ids.Count > maxTokens) break;
             if (id is { } special) ids.Add(special);
-            else if (length > 0) Merge(Metaspace + text.Substring(start, length).Replace(' ', Metaspace), ids);
+            else if (length > 0) Merge((continues && start == 0 ? "" : Metaspace.ToString()) + text.Substring(start, length).Replace(' ', Metaspace), ids);
         }
         return ids;
     }

@@ -25,7 +25,7 @@ internal sealed class PrepareCommand : ICommand
         new("images", "folder the records' image paths are relative to (one source)"),
         new("output", "folder for shards, manifest.json and rejects.jsonl (one source)"),
         new("tokenizer", "tokenizer folder", Default: "the built-in Qwen tokenizer"),
-        new("template", "qwen (Qwen-7B chatml, <|extra_0|>) or qwen2 (Qwen2 chatml, <|image_pad|>)", Default: "the tokenizer's: qwen for qwen.tiktoken, qwen2 for tokenizer.json"),
+        new("template", "qwen (Qwen-7B chatml, <|extra_0|>), qwen2 (Qwen2 chatml, <|image_pad|>), vicuna_v1 (LLaVA-1.5, <image>) or llama3 (<image>)", Default: "the tokenizer's, by its special tokens"),
         new("system_prompt", "system prompt; empty for none", Default: ChatTemplateOptions.OriginalSystemPrompt),
         new("image_tokens", "image placeholder ids per image (the vision tower's feature count)", Default: "256"),
         new("first_turn_only", "keep only the first question and answer of each record", IsFlag: true),
@@ -47,13 +47,16 @@ internal sealed class PrepareCommand : ICommand
         var (options, tokenizerFolder, templateName) = args.Value("config") is { } config ? FromConfig(args, config) : FromFlags(args);
         options = options with { ShardCount = args.Int("shard_count", 1), ShardIndex = args.Int("shard_index", 0), Overwrite = args.Flag("overwrite") };
         options.Validate();
-        var tokenizer = QwenTokenizer.Load(tokenizerFolder ?? BuiltInTokenizer.Folder);
-        var format = (templateName ?? tokenizer.Kind) switch
+        var tokenizer = TextTokenizer.Load(tokenizerFolder ?? BuiltInTokenizer.Folder);
+        ChatFormat format;
+        try
         {
-            "qwen" => ChatFormat.Qwen,
-            "qwen2" => ChatFormat.Qwen2,
-            var other => throw new UsageException($"the template must be qwen or qwen2, not '{other}'"),
-        };
+            format = templateName is null ? ChatTemplate.For(tokenizer).Format : ChatTemplate.Named(templateName).Format;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
         options = options with { Template = options.Template with { Format = format } };
 
         var started = System.Diagnostics.Stopwatch.StartNew();

@@ -1,14 +1,18 @@
 namespace Vlm.Transforms.Conversations;
 
-/// <summary>Which chat format a conversation is rendered in.</summary>
+/// <summary>Which chat format a conversation is rendered in: the built-in <see cref="ChatTemplate"/> of the same (snake-case) name.</summary>
 public enum ChatFormat
 {
-    /// <summary>Qwen-7B-Chat: chatml, image token <c>&lt;|extra_0|&gt;</c>, the final answer ends with <c>&lt;|endoftext|&gt;</c> as the original trains it.</summary>
+    /// <summary><see cref="ChatTemplate.Qwen"/>.</summary>
     Qwen,
-    /// <summary>Qwen2 family: chatml, <c>&lt;|vision_start|&gt;&lt;|image_pad|&gt;…&lt;|vision_end|&gt;</c>, every answer ends with <c>&lt;|im_end|&gt;</c>.</summary>
+    /// <summary><see cref="ChatTemplate.Qwen2"/>.</summary>
     Qwen2,
-    /// <summary>The tokenizer's own: Qwen2 when it has <c>&lt;|image_pad|&gt;</c>, else Qwen-7B's (see <see cref="ChatTemplateOptions.For"/>).</summary>
+    /// <summary>The tokenizer's own (see <see cref="ChatTemplate.For"/>).</summary>
     Auto,
+    /// <summary><see cref="ChatTemplate.VicunaV1"/> (LLaVA-1.5).</summary>
+    VicunaV1,
+    /// <summary><see cref="ChatTemplate.Llama3"/>.</summary>
+    Llama3,
 }
 
 /// <summary>
@@ -26,7 +30,7 @@ public sealed record ChatTemplateOptions
 
     /// <summary>These options with <see cref="ChatFormat.Auto"/> made the format <paramref name="tokenizer"/> is for.</summary>
     public ChatTemplateOptions For(Vlm.Datasets.Tokenizers.ITextTokenizer tokenizer) => Format != ChatFormat.Auto ? this
-        : this with { Format = tokenizer.SpecialTokenId("<|image_pad|>") is not null ? ChatFormat.Qwen2 : ChatFormat.Qwen };
+        : this with { Format = ChatTemplate.For(tokenizer).Format };
 
     /// <summary>System prompt; null or empty leaves the system turn out.</summary>
     public string? SystemPrompt { get; init; } = OriginalSystemPrompt;

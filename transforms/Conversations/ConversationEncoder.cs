@@ -5,42 +5,36 @@ using Vlm.Datasets.Tokenizers;
 namespace Vlm.Transforms.Conversations;
 
 /// <summary>
-/// Renders a conversation in chatml and tokenizes it piece by piece, so that every label boundary
-/// falls exactly between an answer and the prompt around it (the original also tokenizes prompt
-/// and answer apart and concatenates them). Each <c>&lt;image&gt;</c> tag becomes
-/// <see cref="ChatTemplateOptions.ImageTokenCount"/> image-token ids in place: shards hold the
-/// expanded ids, as Hugging Face's LLaVA processor does, so lengths are real and the model finds the
-/// image positions by id.
+/// Renders a conversation in its <see cref="ChatTemplate"/> and tokenizes it piece by piece, so that
+/// every label boundary falls exactly between an answer and the prompt around it (the original also
+/// tokenizes prompt and answer apart and concatenates them); the ids equal the whole rendered text's.
+/// Each <c>&lt;image&gt;</c> tag becomes <see cref="ChatTemplateOptions.ImageTokenCount"/> image-token
+/// ids in place: shards hold the expanded ids, as Hugging Face's LLaVA processor does, so lengths are
+/// real and the model finds the image positions by id.
 /// </summary>
 public sealed class ConversationEncoder
 {
     readonly ITextTokenizer _tokenizer;
     readonly ChatTemplateOptions _options;
-    readonly int _imStart, _imEnd, _endOfText, _imageToken;
-    readonly int? _visionStart, _visionEnd;
-    readonly int[] _newline;
-    readonly Dictionary<string, int[]> _headers; // "<|im_start|>{role}\n" per role, encoded once
+    readonly ChatTemplate _template;
+    readonly int _imageToken, _answerEnd, _finalAnswerEnd;
+    readonly string _imageBefore, _imageAfter;
+    readonly HashSet<int> _specialIds;
 
     public ConversationEncoder(ITextTokenizer tokenizer, ChatTemplateOptions options)
     {
         if (options.ImageTokenCount < 1) throw new ArgumentOutOfRangeException(nameof(options), "ImageTokenCount must be at least 1");
         _tokenizer = tokenizer;
         _options = options = options.For(tokenizer);
-        _imStart = Special(QwenSpecialTokens.ImStart);
-        _imEnd = Special(QwenSpecialTokens.ImEnd);
-        _endOfText = Special(QwenSpecialTokens.EndOfText);
-        if (options.Format == ChatFormat.Qwen)
-        {
-            _imageToken = Special(QwenSpecialTokens.Extra(0));
-        }
-        else
-        {
-            _imageToken = Special("<|image_pad|>");
-            _visionStart = Special("<|vision_start|>");
-            _visionEnd = Special("<|vision_end|>");
-        }
-        _newline = [.. tokenizer.Encode("\n")];
-        _headers = new[] { "system", "user", "assistant" }.ToDictionary(role => role, role => (int[])[_imStart, .. tokenizer.Encode(role + "\n")]);
+        _template = ChatTemplate.Of(options.Format);
+        _imageToken = Special(_template.ImageToken);
+        _answerEnd = Special(_template.AnswerEnd);
+        _finalAnswerEnd = _template.FinalAnswerEnd is { } final ? Special(final) : _answerEnd;
+        int at = _template.ImageText.IndexOf(ChatTemplate.ImagePlaceholder, StringComparison.Ordinal);
+        if (at < 0) throw new ArgumentException($"the {_template.Name} template's image text has no {ChatTemplate.ImagePlaceholder}");
+        (_imageBefore, _imageAfter) = (_template.ImageText[..at], _template.ImageText[(at + ChatTemplate.ImagePlaceholder.Length)..]);
+        StopTokenIds = [.. _template.StopTokens.Select(Special)];
+        _specialIds = [_imageToken, _answerEnd, _finalAnswerEnd, .. StopTokenIds];
     }
 
     /// <summary>The options in effect, the chat format resolved from the tokenizer when it was <see cref="ChatFormat.Auto"/>.</summary>
@@ -50,10 +44,10 @@ public sealed class ConversationEncoder
     public int ImageTokenId => _imageToken;
 
     int Special(string token) => _tokenizer.SpecialTokenId(token)
-        ?? throw new ArgumentException($"the tokenizer has no {token} token, which the {_options.Format} chat format needs");
+        ?? throw new ArgumentException($"the tokenizer has no {token} token, which the {_template.Name} chat format needs");
 
-    /// <summary>The ids that end an answer (&lt;|im_end|&gt;, &lt;|endoftext|&gt;): generation stops at either.</summary>
-    public IReadOnlyList<int> StopTokenIds => [_imEnd, _endOfText];
+    /// <summary>The ids that end an answer: generation stops at any of them.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; }
 
     /// <summary>
     /// The conversation's ids and labels. With <paramref name="maxTokens"/>, encoding stops once there are
@@ -66,79 +60,64 @@ public sealed class ConversationEncoder
 
     /// <summary>
     /// The model's input for answering: every turn of <paramref name="record"/> (the last one the
-    /// user's) followed by the assistant header, so the next token is the answer's first.
+    /// user's) followed by the assistant prefix, so the next token is the answer's first.
     /// </summary>
     public int[] EncodePrompt(ConversationRecord record)
     {
         if (record.Turns.Count == 0 || record.Turns[^1].Speaker != Speaker.Human)
             throw new ArgumentException("a prompt's last turn must be the user's", nameof(record));
-        return [.. Encode(record.Turns).InputIds, .. _headers["assistant"]];
+        var pieces = Render(record.Turns);
+        pieces.Template(_template.AssistantPrefix, trained: false);
+        pieces.Flush();
+        return [.. pieces.Ids];
     }
 
-    EncodedConversation Encode(IReadOnlyList<Turn> turns, int maxTokens = int.MaxValue)
+    Pieces Render(IReadOnlyList<Turn> turns, int maxTokens = int.MaxValue)
     {
-        var ids = new List<int>();
-        var labels = new List<int>();
-        var text = new StringBuilder();
-        int images = turns.Where(t => t.Speaker == Speaker.Human).Sum(t => Count(t.Text, ConversationRecord.ImageTag))
-            + (string.IsNullOrEmpty(_options.SystemPrompt) ? 0 : Count(_options.SystemPrompt, ConversationRecord.ImageTag));
-
+        var pieces = new Pieces(this, maxTokens);
+        pieces.Template(_template.Begin, trained: false);
         if (!string.IsNullOrEmpty(_options.SystemPrompt))
-            Prompt(ids, labels, text, "system", _options.SystemPrompt, maxTokens);
-        for (int i = 0; i < turns.Count && ids.Count <= maxTokens; i++)
+            Prompt(pieces, _template.SystemPrefix, _options.SystemPrompt, _template.SystemSuffix);
+        for (int i = 0; i < turns.Count && !pieces.Full; i++)
         {
             var turn = turns[i];
             if (turn.Speaker == Speaker.Human)
             {
-                Prompt(ids, labels, text, "user", turn.Text, maxTokens);
+                Prompt(pieces, _template.UserPrefix, turn.Text, _template.UserSuffix);
                 continue;
             }
-            // "<|im_start|>assistant\n" is prompt; the answer and its end token are trained.
-            Untrained(ids, labels, text, _headers["assistant"], "<|im_start|>assistant\n");
             bool last = i == turns.Count - 1;
-            var answer = Text(turn.Text, ids.Count, maxTokens);
-            int end = _options.Format == ChatFormat.Qwen && last ? _endOfText : _imEnd;
-            ids.AddRange(answer);
-            labels.AddRange(answer);
-            ids.Add(end);
-            labels.Add(end);
-            text.Append(turn.Text).Append(end == _imEnd ? QwenSpecialTokens.ImEnd : QwenSpecialTokens.EndOfText);
-            if (!last || _options.Format == ChatFormat.Qwen2) Untrained(ids, labels, text, _newline, "\n");
+            pieces.Template(_template.AssistantPrefix, trained: false);
+            pieces.Text(_template.AnswerPrefix + turn.Text, trained: true);
+            pieces.Special(last ? _finalAnswerEnd : _answerEnd, last && _template.FinalAnswerEnd is { } final ? final : _template.AnswerEnd, trained: true);
+            if (!last || _template.SeparatorAfterFinalAnswer) pieces.Template(_template.AnswerSeparator, trained: false);
         }
-        if (ids.Count > maxTokens)
-        {
-            // Stopped early: the ids up to the append that crossed the limit are the whole conversation's;
-            // the template tokens after a cut text are not, so one past the limit is kept.
-            ids.RemoveRange(maxTokens + 1, ids.Count - maxTokens - 1);
-            labels.RemoveRange(maxTokens + 1, labels.Count - maxTokens - 1);
-        }
-        return new EncodedConversation(text.ToString(), [.. ids], [.. labels], images, images * _options.ImageTokenCount);
+        pieces.ImageCount = turns.Where(t => t.Speaker == Speaker.Human).Sum(t => Count(t.Text, ConversationRecord.ImageTag))
+            + (string.IsNullOrEmpty(_options.SystemPrompt) ? 0 : Count(_options.SystemPrompt, ConversationRecord.ImageTag));
+        return pieces;
     }
 
-    void Prompt(List<int> ids, List<int> labels, StringBuilder text, string role, string content, int maxTokens)
+    EncodedConversation Encode(IReadOnlyList<Turn> turns, int maxTokens) => Render(turns, maxTokens).Result(_options.ImageTokenCount);
+
+    /// <summary>Whether <paramref name="id"/> is a special token (after one, SentencePiece-style text starts a new segment).</summary>
+    bool IsSpecial(int id) => _specialIds.Contains(id) || _tokenizer.SpecialTokenId(_tokenizer.Decode([id])) == id;
+
+    void Prompt(Pieces pieces, string prefix, string content, string suffix)
     {
-        Untrained(ids, labels, text, _headers[role], $"<|im_start|>{role}\n");
-        var pieces = content.Split(ConversationRecord.ImageTag);
-        for (int p = 0; p < pieces.Length && ids.Count <= maxTokens; p++)
+        pieces.Template(prefix, trained: false);
+        var parts = content.Split(ConversationRecord.ImageTag);
+        for (int p = 0; p < parts.Length && !pieces.Full; p++)
         {
             if (p > 0)
             {
-                var placeholder = new List<int>();
-                if (_visionStart is { } vs) placeholder.Add(vs);
-                placeholder.AddRange(Enumerable.Repeat(_imageToken, _options.ImageTokenCount));
-                if (_visionEnd is { } ve) placeholder.Add(ve);
-                Untrained(ids, labels, text, placeholder, _options.Format == ChatFormat.Qwen
-                    ? QwenSpecialTokens.Extra(0)
-                    : "<|vision_start|><|image_pad|><|vision_end|>");
+                pieces.Template(_imageBefore, trained: false);
+                pieces.Image(_imageToken, _options.ImageTokenCount, _template.ImageToken);
+                pieces.Template(_imageAfter, trained: false);
             }
-            if (pieces[p].Length > 0) Untrained(ids, labels, text, Text(pieces[p], ids.Count, maxTokens), pieces[p]);
+            pieces.Text(parts[p], trained: false);
         }
-        Untrained(ids, labels, text, [_imEnd, .. _newline], "<|im_end|>\n");
+        pieces.Template(suffix, trained: false);
     }
-
-    /// <summary>A turn's text, with or without special-token parsing as configured, stopping once the conversation passes <paramref name="maxTokens"/>.</summary>
-    IReadOnlyList<int> Text(string content, int sofar, int maxTokens) =>
-        _tokenizer.Encode(content, parseSpecialTokens: !_options.SplitSpecialTokens, maxTokens == int.MaxValue ? int.MaxValue : Math.Max(0, maxTokens - sofar));
 
     static int Count(string text, string tag)
     {
@@ -147,10 +126,116 @@ public sealed class ConversationEncoder
         return count;
     }
 
-    static void Untrained(List<int> ids, List<int> labels, StringBuilder text, IReadOnlyList<int> piece, string pieceText)
+    /// <summary>
+    /// The ids, labels and text as they grow. For SentencePiece-style tokenizers (<see cref="IContinuingTokenizer"/>)
+    /// untrained text is held until a trained piece, an image or a special token ends it, then split at
+    /// special tokens and encoded in whole runs, as the whole text would be; a piece that continues
+    /// text (an answer after "ASSISTANT:") is encoded as a continuation.
+    /// </summary>
+    sealed class Pieces(ConversationEncoder encoder, int maxTokens)
     {
-        ids.AddRange(piece);
-        labels.AddRange(Enumerable.Repeat(EncodedConversation.IgnoreIndex, piece.Count));
-        text.Append(pieceText);
+        public readonly List<int> Ids = [], Labels = [];
+        readonly StringBuilder _text = new();
+        readonly List<(string Text, bool Parse)> _held = [];
+        readonly IContinuingTokenizer? _continuing = encoder._tokenizer as IContinuingTokenizer;
+        bool _afterText;
+
+        public int ImageCount { get; set; }
+
+        /// <summary>Past the limit: the caller stops adding turns.</summary>
+        public bool Full => Ids.Count > maxTokens;
+
+        int Limit => maxTokens == int.MaxValue ? int.MaxValue : Math.Max(0, maxTokens - Ids.Count);
+
+        /// <summary>Template text (special tokens parsed).</summary>
+        public void Template(string text, bool trained) => Add(text, parseSpecialTokens: true, trained);
+
+        /// <summary>A turn's text, with or without special-token parsing as configured.</summary>
+        public void Text(string text, bool trained) => Add(text, parseSpecialTokens: !encoder._options.SplitSpecialTokens, trained);
+
+        public void Special(int id, string text, bool trained)
+        {
+            Flush();
+            Append([id], text, trained, endsInText: false);
+        }
+
+        public void Image(int id, int count, string text)
+        {
+            Flush();
+            Append([.. Enumerable.Repeat(id, count)], text, trained: false, endsInText: false);
+        }
+
+        void Add(string text, bool parseSpecialTokens, bool trained)
+        {
+            if (text.Length == 0 || Full) return;
+            if (_continuing is not null && !trained)
+            {
+                _held.Add((text, parseSpecialTokens));
+                return;
+            }
+            Flush();
+            var ids = _afterText && _continuing is not null
+                ? _continuing.EncodeContinuation(text, parseSpecialTokens, Limit)
+                : encoder._tokenizer.Encode(text, parseSpecialTokens, Limit);
+            Append(ids, text, trained, endsInText: ids.Count == 0 ? _afterText : !encoder.IsSpecial(ids[^1]));
+        }
+
+        /// <summary>Encodes the held untrained text: plain runs between special tokens, each whole.</summary>
+        public void Flush()
+        {
+            if (_held.Count == 0) return;
+            var run = new StringBuilder();
+            foreach (var (text, parse) in _held)
+            {
+                if (!parse)
+                {
+                    run.Append(text);
+                    continue;
+                }
+                foreach (var (start, length, id) in _continuing!.SplitSpecialTokens(text))
+                {
+                    if (id is not { } special)
+                    {
+                        run.Append(text, start, length);
+                        continue;
+                    }
+                    EncodeRun(run);
+                    Append([special], text.Substring(start, length), trained: false, endsInText: false);
+                }
+            }
+            EncodeRun(run);
+            _held.Clear();
+        }
+
+        void EncodeRun(StringBuilder run)
+        {
+            if (run.Length == 0 || Full) return;
+            string text = run.ToString();
+            run.Clear();
+            var ids = _afterText ? _continuing!.EncodeContinuation(text, parseSpecialTokens: false, Limit) : encoder._tokenizer.Encode(text, parseSpecialTokens: false, Limit);
+            Append(ids, text, trained: false, endsInText: true);
+        }
+
+        void Append(IReadOnlyList<int> ids, string text, bool trained, bool endsInText)
+        {
+            Ids.AddRange(ids);
+            if (trained) Labels.AddRange(ids);
+            else Labels.AddRange(Enumerable.Repeat(EncodedConversation.IgnoreIndex, ids.Count));
+            _text.Append(text);
+            _afterText = endsInText;
+        }
+
+        public EncodedConversation Result(int imageTokenCount)
+        {
+            Flush();
+            if (Full)
+            {
+                // Stopped early: the ids up to the append that crossed the limit are the whole conversation's;
+                // the template tokens after a cut text are not, so one past the limit is kept.
+                Ids.RemoveRange(maxTokens + 1, Ids.Count - maxTokens - 1);
+                Labels.RemoveRange(maxTokens + 1, Labels.Count - maxTokens - 1);
+            }
+            return new EncodedConversation(_text.ToString(), [.. Ids], [.. Labels], ImageCount, ImageCount * imageTokenCount);
+        }
     }
 }

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Tests.TestSupport;
@@ -17,16 +16,7 @@ public sealed class LlamaTokenizerParityTests : IDisposable
 
     public void Dispose() => _root.Dispose();
 
-    /// <summary>A tokenizer folder holding the committed, gzipped tokenizer.json.</summary>
-    ITextTokenizer Load(string name)
-    {
-        string folder = _root.File(name);
-        Directory.CreateDirectory(folder);
-        using (var gz = new GZipStream(File.OpenRead(TokenizerFixture.DataFile($"{name}-tokenizer.json.gz")), CompressionMode.Decompress))
-        using (var json = File.Create(Path.Combine(folder, "tokenizer.json")))
-            gz.CopyTo(json);
-        return TextTokenizer.Load(folder);
-    }
+    ITextTokenizer Load(string name) => TextTokenizer.Load(LlamaTokenizerFolders.Write(_root.Path, name));
 
     static List<(string Text, int[] Ids)> Expected(string file) =>
         File.ReadLines(TokenizerFixture.DataFile(file)).Select(line =>
