@@ -61,8 +61,8 @@ internal sealed class DoctorCommand(Func<TorchRuntimeInfo> probe) : ICommand
 
     static string DescribeTokenizer(string folder)
     {
-        var t = QwenTokenizer.Load(folder);
-        return $"{t.Kind}, {t.OrdinaryTokenCount} ranks + {t.SpecialTokens.Count} special tokens, sha256 {t.Fingerprint[..12]}";
+        var t = TextTokenizer.Load(folder);
+        return $"{t.Kind}, vocabulary {t.VocabularySize}, sha256 {t.Fingerprint[..12]}";
     }
 
     static string DescribeCheckpoint(string folder)

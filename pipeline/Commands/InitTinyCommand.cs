@@ -1,16 +1,17 @@
 using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Cli;
 using Vlm.Trainers.Models;
+using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 
 namespace Vlm.Pipeline.Commands;
 
-/// <summary><c>vlm init-tiny</c>: tiny random Qwen2 or Qwen-7B-architecture and CLIP/SigLIP folders in Hugging Face format, for experiments.</summary>
+/// <summary><c>vlm init-tiny</c>: tiny random Qwen2, Qwen-7B-architecture or Llama and CLIP/SigLIP folders in Hugging Face format, for experiments.</summary>
 internal sealed class InitTinyCommand : ICommand
 {
     public string Name => "init-tiny";
-    public string Summary => "write tiny random Qwen2 (or Qwen-7B architecture) + CLIP/SigLIP model folders in Hugging Face format";
-    public string Example => "vlm init-tiny --out ./tiny --hidden 64 --layers 2 --vision siglip   (the original's LLM architecture: --llm qwen; a vocabulary trimmed to your texts: --vocabulary_from texts.txt)";
+    public string Summary => "write tiny random Qwen2 (or Qwen-7B architecture, or Llama) + CLIP/SigLIP model folders in Hugging Face format";
+    public string Example => "vlm init-tiny --out ./tiny --hidden 64 --layers 2 --vision siglip   (the original's LLM architecture: --llm qwen; a vocabulary trimmed to your texts: --vocabulary_from texts.txt; LLaVA-1.5-shaped: --llm llama --tokenizer_from ./llama2-tokenizer)";
 
     static readonly TinyModelOptions Defaults = new();
 
@@ -19,11 +20,12 @@ internal sealed class InitTinyCommand : ICommand
         new("out", "folder to write llm/ and vision/ into", Required: true),
         new("hidden", "hidden size of both models", Default: Defaults.TextHiddenSize.ToString()),
         new("layers", "layers of both models", Default: Defaults.TextLayers.ToString()),
-        new("llm", "qwen2 (Qwen2ForCausalLM, tokenizer.json) or qwen (the original Qwen-7B's QWenLMHeadModel, qwen.tiktoken)", Default: Defaults.TextModelType),
+        new("llm", "qwen2 (Qwen2ForCausalLM, tokenizer.json), qwen (the original Qwen-7B's QWenLMHeadModel, qwen.tiktoken) or llama (LlamaForCausalLM; needs --tokenizer_from)", Default: Defaults.TextModelType),
         new("vision", "clip or siglip", Default: "clip"),
         new("image_size", "tower input size", Default: Defaults.ImageSize.ToString()),
         new("patch_size", "tower patch size", Default: Defaults.PatchSize.ToString()),
         new("seed", "random seed", Default: "0"),
+        new("tokenizer_from", "a tokenizer folder (tokenizer.json) to copy into the LLM folder: its vocabulary, with its chat template's image token added, sizes the model (e.g. a Llama 2 or Llama 3 tokenizer for --llm llama)"),
         new("vocabulary_from", "a UTF-8 text file: the qwen2 LLM's vocabulary becomes Qwen2's trimmed to this text's tokens (other text still encodes, in smaller pieces); a far cheaper output head"),
     ];
 
@@ -41,18 +43,22 @@ internal sealed class InitTinyCommand : ICommand
             var other => throw new UsageException($"--vision must be clip or siglip, not '{other}'"),
         };
         string type = args.Value("llm") ?? Defaults.TextModelType;
-        if (type is not ("qwen2" or "qwen")) throw new UsageException($"--llm must be qwen2 or qwen, not '{type}'");
-        string? corpus = args.Value("vocabulary_from");
+        var family = TextFamilies.Find(type) ?? throw new UsageException($"--llm must be one of {string.Join(", ", TextFamilies.All.Select(f => f.ModelTypes[0]))}, not '{type}'");
+        string? corpus = args.Value("vocabulary_from"), tokenizer = args.Value("tokenizer_from");
         if (corpus is not null && type != "qwen2") throw new UsageException("--vocabulary_from needs --llm qwen2");
+        if (corpus is not null && tokenizer is not null) throw new UsageException("--vocabulary_from and --tokenizer_from cannot be combined");
+        if (tokenizer is null && !family.HasTinyTokenizer) throw new UsageException($"--llm {type} needs --tokenizer_from: this project ships no {type} tokenizer");
         if (corpus is not null && !File.Exists(corpus)) throw new FileNotFoundException($"{corpus}: no such text file (--vocabulary_from)", corpus);
+        if (tokenizer is not null && !Directory.Exists(tokenizer)) throw new DirectoryNotFoundException($"{tokenizer}: no such tokenizer folder (--tokenizer_from)");
         var (llm, vision) = TinyModelFolders.Write(args.Required("out"), new TinyModelOptions
         {
-            VocabularyCorpus = corpus is null ? null : [File.ReadAllText(corpus)],
+            VocabularyCorpus = corpus is null ? null : [File.ReadAllText(corpus)], TokenizerFrom = tokenizer,
             TextModelType = type, TextHiddenSize = hidden, TextLayers = layers, TextIntermediateSize = hidden * 2, Vision = kind, VisionHiddenSize = hidden, VisionLayers = layers,
             VisionIntermediateSize = hidden * 2, ImageSize = image, PatchSize = patch, Seed = args.Int("seed", 0),
         });
         int features = (image / patch) * (image / patch);
-        output.WriteLine($"llm     {llm} ({(type == "qwen" ? "Qwen-7B architecture" : "Qwen2")}, hidden {hidden}, {layers} layers, vocabulary {QwenTokenizer.Load(llm).VocabularySize}{(corpus is null ? "" : $" trimmed to {corpus}")}, tokenizer included)");
+        var text = TextTokenizer.Load(llm);
+        output.WriteLine($"llm     {llm} ({family}, hidden {hidden}, {layers} layers, vocabulary {text.VocabularySize}{(corpus is null ? "" : $" trimmed to {corpus}")}, {text.Kind} tokenizer included)");
         output.WriteLine($"vision  {vision} ({kind}, {image}px, patch {patch}: {features} image tokens per image; tokenize with --image_tokens {features})");
         return ExitCodes.Ok;
     }

@@ -29,7 +29,7 @@ internal sealed class TokenizeCommand : ICommand
         string input = args.Required("input");
         string target = args.Required("output");
         if (!File.Exists(input)) throw new FileNotFoundException($"{input}: no such input file");
-        var tokenizer = QwenTokenizer.Load(args.Value("tokenizer") ?? BuiltInTokenizer.Folder);
+        var tokenizer = TextTokenizer.Load(args.Value("tokenizer") ?? BuiltInTokenizer.Folder);
 
         bool jsonl = input.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
         int count = 0, tokens = 0;

@@ -57,7 +57,7 @@ internal static class DemoRun
         };
         var (llm, vision) = TinyModelFolders.Write(Path.Combine(root, "models"), models);
         int imageTokens = (models.ImageSize / models.PatchSize) * (models.ImageSize / models.PatchSize);
-        var tokenizer = QwenTokenizer.Load(llm);
+        var tokenizer = TextTokenizer.Load(llm);
         log($"models     tiny random Qwen2 (hidden {options.Hidden}, {options.Layers} layers, Qwen2's vocabulary trimmed to the {tokenizer.VocabularySize} tokens of the training texts) and CLIP ({options.VisionLayers} layers, {models.ImageSize}px, {imageTokens} features) -> {Path.Combine(root, "models")}");
 
         // The first question and answer of each LLaVA record only, as the original trains LLaVA data.

@@ -55,7 +55,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
         var examples = TrainingData.Read(train);
         var held = validation is null ? null : TrainingData.Read(validation);
         var device = TorchDevice.Select(_ml);
-        var tokenizer = QwenTokenizer.Load(tokenizerPath);
+        var tokenizer = TextTokenizer.Load(tokenizerPath);
         var encoder = new ConversationEncoder(tokenizer, options.Template);
         // A new projector's weights are drawn while loading: seeded here, or two runs with one seed would differ.
         torch.random.manual_seed(options.Seed);

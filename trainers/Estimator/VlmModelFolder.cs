@@ -54,12 +54,12 @@ internal static class VlmModelFolder
     }
 
     /// <summary>The model of <paramref name="folder"/> on <paramref name="device"/> in <paramref name="dtype"/>, in eval mode, with its tokenizer.</summary>
-    public static (VlmModel Model, VlmModelSpec Spec, QwenTokenizer Tokenizer) Read(string folder, torch.Device device, torch.ScalarType dtype)
+    public static (VlmModel Model, VlmModelSpec Spec, ITextTokenizer Tokenizer) Read(string folder, torch.Device device, torch.ScalarType dtype)
     {
         var spec = ReadSpec(folder);
         foreach (var (what, path) in new[] { ("base LLM", spec.Llm), ("base vision tower", spec.Vision), ("tokenizer", spec.Tokenizer) })
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{Path.Combine(folder, SpecFile)}: the {what} folder {path} is gone; the model needs it");
-        var tokenizer = QwenTokenizer.Load(spec.Tokenizer);
+        var tokenizer = TextTokenizer.Load(spec.Tokenizer);
         var encoder = new ConversationEncoder(tokenizer, spec.Template);
         string llm = spec.Train == TrainableParts.Full ? Path.Combine(folder, TrainingCheckpoints.LlmFolder) : spec.Llm;
         string vision = spec.TrainVisionTower ? Path.Combine(folder, TrainingCheckpoints.VisionFolder) : spec.Vision;

@@ -37,6 +37,13 @@ internal sealed record TinyModelOptions
     /// trimmed vocabulary (<see cref="TokenizerTrim"/>; Qwen2 only), so the output head costs next to nothing.
     /// </summary>
     public IReadOnlyCollection<string>? VocabularyCorpus { get; init; }
+
+    /// <summary>
+    /// A tokenizer folder to copy into the LLM folder instead of the family's own (which the Llama
+    /// family does not have); its vocabulary, with the chat template's image token added when it
+    /// lacks one, sizes the model.
+    /// </summary>
+    public string? TokenizerFrom { get; init; }
 }
 
 /// <summary>
@@ -66,7 +73,16 @@ internal static class TinyModelFolders
         var family = TextFamilies.Find(options.TextModelType)
             ?? throw new ArgumentException($"LLM type '{options.TextModelType}' is not one of {string.Join(", ", TextFamilies.All.Select(f => f.ModelTypes[0]))}");
         int vocabulary = VocabularySize;
-        if (options.VocabularyCorpus is { } corpus)
+        if (options.TokenizerFrom is { } source)
+        {
+            if (options.VocabularyCorpus is not null) throw new ArgumentException("a trimmed vocabulary and a copied tokenizer cannot be combined");
+            vocabulary = CopyTokenizer(source, llm);
+        }
+        else if (!family.HasTinyTokenizer)
+        {
+            throw new ArgumentException($"a tiny {family} folder needs a tokenizer to copy (TokenizerFrom; init-tiny --tokenizer_from): this project ships none of that family's");
+        }
+        else if (options.VocabularyCorpus is { } corpus)
         {
             if (family != Qwen2Family.Instance) throw new ArgumentException($"a trimmed vocabulary needs a qwen2 LLM, not '{options.TextModelType}'");
             vocabulary = TokenizerTrim.Write(BuiltInTokenizer.Folder, corpus, llm);
@@ -76,10 +92,22 @@ internal static class TinyModelFolders
         Initialise(model, options.InitializerRange);
         VisionInitialization.Apply(model.VisionTower, options.InitializerRange);
         VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), llm);
-        if (options.VocabularyCorpus is null) family.WriteTinyTokenizer(llm, options);
+        if (options.VocabularyCorpus is null && options.TokenizerFrom is null) family.WriteTinyTokenizer(llm, options);
         VlmCheckpoints.WriteVisionFolder(model, vision);
         AtomicFile.WriteAllText(Path.Combine(vision, "preprocessor_config.json"), Preprocessor(tower).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return (llm, vision);
+    }
+
+    /// <summary>Copies the tokenizer files of <paramref name="source"/> and adds the image token its chat template needs; returns the vocabulary size.</summary>
+    static int CopyTokenizer(string source, string llm)
+    {
+        Directory.CreateDirectory(llm);
+        var files = new[] { TokenizerFolder.TokenizerJson, TokenizerFolder.TokenizerConfigJson, TiktokenFile.FileName }.Where(f => File.Exists(Path.Combine(source, f))).ToList();
+        if (files.Count == 0) throw new DirectoryNotFoundException($"{source}: no {TokenizerFolder.TokenizerJson} or {TiktokenFile.FileName} to copy (TokenizerFrom)");
+        foreach (string file in files) File.Copy(Path.Combine(source, file), Path.Combine(llm, file), overwrite: true);
+        var template = Vlm.Transforms.Conversations.ChatTemplate.For(TextTokenizer.Load(llm));
+        AddedTokens.Ensure(llm, template.ImageToken);
+        return TextTokenizer.Load(llm).VocabularySize;
     }
 
     static void Initialise(torch.nn.Module model, double std)

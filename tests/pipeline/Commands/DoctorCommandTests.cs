@@ -19,7 +19,7 @@ public class DoctorCommandTests
         Assert.Contains("CUDA ", output);
         Assert.Contains("threads ", output);
         Assert.Contains("native fix ", output);
-        Assert.Contains("qwen2, 151643 ranks + 26 special tokens", output);
+        Assert.Contains("qwen2, vocabulary 151669", output);
     }
 
     [Fact]

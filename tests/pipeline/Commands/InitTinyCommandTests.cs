@@ -40,4 +40,37 @@ public sealed class InitTinyCommandTests : IDisposable
         Assert.Contains("none.txt: no such text file", missing.Err);
         Assert.False(Directory.Exists(_root.File("b")));
     }
+
+    [Fact]
+    public void A_llama_needs_a_tokenizer_to_copy()
+    {
+        var init = CommandHarness.Run(new InitTinyCommand(), "--out", _root.File("a"), "--llm", "llama");
+        Assert.Equal(2, init.Code);
+        Assert.Contains("--llm llama needs --tokenizer_from", init.Err);
+        Assert.False(Directory.Exists(_root.File("a")));
+    }
+
+    /// <summary>The command line from an empty folder to an answer with a Llama 3-tokenized tiny Llama: init-tiny, make-samples, prepare, train, predict.</summary>
+    [Fact]
+    public void A_tiny_llama_3_goes_through_prepare_train_and_predict_from_the_command_line()
+    {
+        string tokenizer = LlamaTokenizerFolders.Write(_root.Path, "llama3");
+        var init = CommandHarness.Run(new InitTinyCommand(), "--out", _root.File("tiny"), "--llm", "llama", "--tokenizer_from", tokenizer,
+            "--hidden", "16", "--layers", "1", "--image_size", "16", "--patch_size", "8");
+        Assert.True(init.Code == 0, init.Out + init.Err);
+        Assert.Contains("(llama, hidden 16, 1 layers, vocabulary 128257", init.Out);
+        Assert.Contains("llama3 tokenizer included", init.Out);
+
+        Assert.Equal(0, CommandHarness.Run(new MakeSamplesCommand(), "--output", _root.File("samples"), "--count", "6").Code);
+        var prepare = CommandHarness.Run(new PrepareCommand(), "--format", "llava", "--annotations", _root.File("samples/llava.json"),
+            "--images", _root.File("samples/images"), "--output", _root.File("shards"), "--tokenizer", _root.File("tiny/llm"), "--image_tokens", "4", "--system_prompt", "");
+        Assert.True(prepare.Code == 0, prepare.Out + prepare.Err);
+        using (var manifest = JsonDocument.Parse(File.ReadAllBytes(_root.File("shards/manifest.json"))))
+            Assert.Equal("llama3", manifest.RootElement.GetProperty("config").GetProperty("template").GetProperty("format").GetString());
+
+        var (code, output, error) = CommandHarness.Run(new TrainCommand(), [.. TinyTrainingRun.Train(_root, "out", batch: 3, steps: 2, saveSteps: 2, loraDropout: 0)[1..]]);
+        Assert.True(code == 0, output + error);
+        var predict = CommandHarness.Run(new PredictCommand(), "--model", _root.File("out/model"), "--image", _root.File("samples/images/shape_00000.png"), "--prompt", "What shape?");
+        Assert.True(predict.Code == 0, predict.Out + predict.Err);
+    }
 }

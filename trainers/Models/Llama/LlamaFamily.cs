@@ -29,6 +29,9 @@ internal sealed class LlamaFamily : TextFamily
 
     public override bool IsTransformersBuiltIn => true;
 
+    /// <summary>Llama's tokenizers are Meta's to ship: a tiny Llama folder copies one it is given.</summary>
+    public override bool HasTinyTokenizer => false;
+
     public override void WriteTinyTokenizer(string folder, TinyModelOptions options) =>
-        throw new NotSupportedException("a tiny Llama folder has no tokenizer yet: the Llama tokenizers are not implemented");
+        throw new NotSupportedException("a tiny Llama folder copies the tokenizer it is given (TinyModelOptions.TokenizerFrom)");
 }

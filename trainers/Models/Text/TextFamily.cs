@@ -27,6 +27,9 @@ internal abstract class TextFamily
     /// <summary>Checkpoint tensors that are not parameters (saved buffers): skipped on load.</summary>
     public virtual bool IsBuffer(string key) => false;
 
+    /// <summary>Whether the family has a tokenizer this project ships for tiny folders (without one, a tiny folder copies a given tokenizer).</summary>
+    public virtual bool HasTinyTokenizer => true;
+
     /// <summary>Writes the tokenizer files a tiny folder of this family carries, when its vocabulary was not trimmed to a corpus.</summary>
     public abstract void WriteTinyTokenizer(string folder, TinyModelOptions options);
 
