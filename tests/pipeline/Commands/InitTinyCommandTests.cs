@@ -70,7 +70,7 @@ public sealed class InitTinyCommandTests : IDisposable
 
         var (code, output, error) = CommandHarness.Run(new TrainCommand(), [.. TinyTrainingRun.Train(_root, "out", batch: 3, steps: 2, saveSteps: 2, loraDropout: 0)[1..]]);
         Assert.True(code == 0, output + error);
-        var predict = CommandHarness.Run(new PredictCommand(), "--model", _root.File("out/model"), "--image", _root.File("samples/images/shape_00000.png"), "--prompt", "What shape?");
+        var predict = CommandHarness.Run(new PredictCommand(), "--weights", _root.File("out/model"), "--image", _root.File("samples/images/shape_00000.png"), "--prompt", "What shape?");
         Assert.True(predict.Code == 0, predict.Out + predict.Err);
     }
 }
