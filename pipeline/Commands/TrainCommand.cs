@@ -27,8 +27,9 @@ internal sealed class TrainCommand : ICommand
     public IReadOnlyList<CommandOption> Options { get; } =
     [
         new("data", "shards folder written by vlm prepare", Required: true),
-        new("llm", "base Qwen2 folder (config.json, safetensors, tokenizer)", Required: true),
-        new("vision", "base CLIP or SigLIP folder", Required: true),
+        new("llm", "base LLM folder: Qwen2, Qwen-7B or Llama (config.json, safetensors, tokenizer); required unless --init_from"),
+        new("vision", "base CLIP or SigLIP folder; required unless --init_from"),
+        new("init_from", "a Hugging Face LLaVA folder (LlavaForConditionalGeneration, e.g. llava-1.5-7b-hf) to fine-tune: LLM, tower, projector and tokenizer from it"),
         new("output_dir", "checkpoints, TensorBoard events and the trained model/", Default: Defaults.OutputDir),
         new("eval_data", "shards to evaluate on (optional)"),
         new("eval_steps", "evaluate every N steps (0: at the end)", Default: "0"),
@@ -70,9 +71,12 @@ internal sealed class TrainCommand : ICommand
             if (roots.Count != 1) throw new UsageException($"the shards come from image folders {string.Join(", ", roots)}; give --image_root");
             imageRoot = roots[0];
         }
+        var (llm, vision) = args.Value("init_from") is { } llava
+            ? (args.Value("llm") ?? args.Value("vision")) is null ? (llava, llava) : throw new UsageException("--init_from names the LLM and the tower: leave out --llm and --vision")
+            : (args.Value("llm") ?? throw new UsageException("--llm is required (or --init_from)"), args.Value("vision") ?? throw new UsageException("--vision is required (or --init_from)"));
         var options = new VlmTrainerOptions
         {
-            LlmPath = args.Required("llm"), VisionPath = args.Required("vision"), Template = template, ImageRoot = imageRoot,
+            LlmPath = llm, VisionPath = vision, Template = template, ImageRoot = imageRoot,
             OutputDir = args.Value("output_dir") ?? Defaults.OutputDir,
             EvalSteps = args.Int("eval_steps", 0),
             Train = (args.Value("train") ?? "lora") switch

@@ -88,7 +88,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             {
                 Llm = Path.GetFullPath(options.LlmPath), Vision = Path.GetFullPath(options.VisionPath), Tokenizer = Path.GetFullPath(tokenizerPath),
                 Format = encoder.Template.Format, SystemPrompt = options.Template.SystemPrompt, ImageTokenCount = options.Template.ImageTokenCount,
-                VisionFeatureLayer = options.VisionFeatureLayer, Train = options.Train, TrainVisionTower = options.TrainVisionTower,
+                VisionFeatureLayer = model.Features.Layer, DropFirstToken = model.Features.DropFirstToken, Train = options.Train, TrainVisionTower = options.TrainVisionTower,
             };
             var lora = options.Train == TrainableParts.ProjectorAndLora ? TrainingCheckpoints.Lora(options, model) : null;
             string folder = Path.Combine(options.OutputDir, ModelFolderName);

@@ -16,24 +16,41 @@ internal static class VlmCheckpoints
 
     /// <summary>
     /// The LLM from a folder of any family (<see cref="TextFamilies"/>; a Qwen-7B folder's saved rotary
-    /// buffers skipped) and the tower from a CLIP or
-    /// SigLIP folder (its <c>vision_model.*</c>; a full checkpoint's text tower and SigLIP's pooling
-    /// head are skipped, not loaded). The projector starts from its initialisation.
+    /// buffers skipped) and the tower from a CLIP or SigLIP folder (its <c>vision_model.*</c>; a full
+    /// checkpoint's text tower and SigLIP's pooling head are skipped, not loaded). Either folder may
+    /// instead be a Hugging Face LLaVA folder (<c>LlavaForConditionalGeneration</c>, LLaVA-1.5's kind):
+    /// its <c>text_config</c> or <c>vision_config</c> part is taken, and when the LLM comes from one so do
+    /// its projector weights and its <c>vision_feature_layer</c> and select strategy (a fine-tune continues
+    /// from it). Otherwise the projector starts from its initialisation.
     /// </summary>
     public static VlmModel Load(string llmFolder, string visionFolder, long imageTokenId, VisionFeatureOptions? features = null)
     {
         using var llm = CheckpointFolder.Open(llmFolder);
         using var vision = CheckpointFolder.Open(visionFolder);
-        var towerConfig = VisionConfig.From(vision.Config);
-        ExpectedTensor.CheckAll(vision, towerConfig.ExpectedTensors());
-        var languageModel = CausalLanguageModel.Create(llm.Config, llm);
+        bool llmIsLlava = LlavaHfFolder.Is(llm.Config), visionIsLlava = LlavaHfFolder.Is(vision.Config);
+        var towerConfig = VisionConfig.From(visionIsLlava ? LlavaHfFolder.Section(vision.Config, "vision_config") : vision.Config);
+        if (!visionIsLlava) ExpectedTensor.CheckAll(vision, towerConfig.ExpectedTensors());
+        var languageModel = llmIsLlava
+            ? TextFamilies.Of(LlavaHfFolder.Section(llm.Config, "text_config")).Create(LlavaHfFolder.Section(llm.Config, "text_config"), checkpoint: null)
+            : CausalLanguageModel.Create(llm.Config, llm);
+        if (llmIsLlava)
+        {
+            features = LlavaHfFolder.Features(llm.Config);
+            long llavaImageToken = llm.Config.Int("image_token_index");
+            if (llavaImageToken != imageTokenId)
+                throw new CheckpointFormatException(llm.Config.Path, null, $"image_token_index is {llavaImageToken} but the tokenizer's image token is {imageTokenId}; does the tokenizer belong to this LLaVA folder?");
+        }
         var model = new VlmModel(towerConfig, languageModel, imageTokenId, features);
         if (imageTokenId >= model.LanguageModel.VocabSize)
             throw new ArgumentException($"the image token id {imageTokenId} is outside the LLM's vocabulary ({model.LanguageModel.VocabSize}); does the tokenizer belong to this model?");
         static bool Adapter(string name) => name.Contains(".lora_", StringComparison.Ordinal);
-        ModuleWeights.Load(model, llm, "language_model.", key => languageModel.Family.IsBuffer(key) ? null : "language_model." + key, Adapter);
-        ModuleWeights.Load(model, vision, "vision_tower.",
-            key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? "vision_tower." + key : null);
+        ModuleWeights.Load(model, llm, "language_model.", llmIsLlava
+            ? LlavaHfFolder.Part("language_model.")
+            : key => languageModel.Family.IsBuffer(key) ? null : "language_model." + key, Adapter);
+        ModuleWeights.Load(model, vision, "vision_tower.", visionIsLlava
+            ? LlavaHfFolder.Part("vision_tower.")
+            : key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? "vision_tower." + key : null);
+        if (llmIsLlava) ModuleWeights.Load(model, llm, "multi_modal_projector.", LlavaHfFolder.Part("multi_modal_projector."));
         return model;
     }
 

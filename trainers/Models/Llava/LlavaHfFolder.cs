@@ -61,13 +61,9 @@ internal static class LlavaHfFolder
         var config = checkpoint.Config;
         if (config.String("model_type") != "llava")
             throw new CheckpointFormatException(config.Path, null, $"model_type is '{config.String("model_type")}', not 'llava'");
-        var text = config.Section("text_config") ?? throw new CheckpointFormatException(config.Path, null, "no text_config");
-        var vision = config.Section("vision_config") ?? throw new CheckpointFormatException(config.Path, null, "no vision_config");
-        var features = new VisionFeatureOptions
-        {
-            Layer = config.Int("vision_feature_layer", -2),
-            DropFirstToken = config.String("vision_feature_select_strategy", "default") == "default",
-        };
+        var text = Section(config, "text_config");
+        var vision = Section(config, "vision_config");
+        var features = Features(config);
         var family = TextFamilies.Of(text);
         if (!family.IsTransformersBuiltIn)
             throw new CheckpointFormatException(config.Path, null, $"text_config's model_type '{family}' is not one transformers' LLaVA holds");
@@ -76,6 +72,28 @@ internal static class LlavaHfFolder
         model.eval();
         return model;
     }
+
+    /// <summary>Whether a <c>config.json</c> is a LLaVA folder's.</summary>
+    public static bool Is(HfConfig config) => config.String("model_type") == "llava";
+
+    /// <summary>A LLaVA config's <c>text_config</c> or <c>vision_config</c>.</summary>
+    public static HfConfig Section(HfConfig config, string name) =>
+        config.Section(name) ?? throw new CheckpointFormatException(config.Path, null, $"no {name}");
+
+    /// <summary>How the folder's model takes image features: <c>vision_feature_layer</c>; "default" drops the first (class) token, "full" keeps every feature.</summary>
+    public static VisionFeatureOptions Features(HfConfig config) => new()
+    {
+        Layer = config.Int("vision_feature_layer", -2),
+        DropFirstToken = config.String("vision_feature_select_strategy", "default") switch
+        {
+            "default" => true,
+            "full" => false,
+            var other => throw new CheckpointFormatException(config.Path, null, $"vision_feature_select_strategy '{other}' is not default or full"),
+        },
+    };
+
+    /// <summary>The folder's keys for one part of the model (<c>language_model.</c>, <c>vision_tower.</c>, <c>multi_modal_projector.</c>), as module names; other keys skipped.</summary>
+    public static Func<string, string?> Part(string prefix) => key => ModuleName(key) is { } name && name.StartsWith(prefix, StringComparison.Ordinal) ? name : null;
 
     /// <summary>Transformers 4.52 and later save under <c>model.*</c> with the head at the top; earlier versions (and <see cref="Write"/>) use the classic keys.</summary>
     static string? ModuleName(string key) => key switch

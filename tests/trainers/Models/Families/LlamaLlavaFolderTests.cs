@@ -1,0 +1,41 @@
+using Vlm.Tests.TestSupport;
+using Vlm.Trainers.Models.Llama;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Text;
+using Vlm.Trainers.Models.Vision;
+using static TorchSharp.torch;
+
+namespace Vlm.Tests.Trainers.Models.Families;
+
+/// <summary>A LLaVA over a Llama LLM written as Hugging Face's LlavaForConditionalGeneration folder reads back into the same model.</summary>
+[Collection(TorchRandomCollection.Name)]
+public sealed class LlamaLlavaFolderTests : IDisposable
+{
+    readonly TempFolder _root = new();
+
+    public void Dispose() => _root.Dispose();
+
+    [Fact]
+    public void A_llama_llava_folder_reads_back_with_the_same_logits_and_config()
+    {
+        manual_seed(5);
+        var text = new LlamaConfig
+        {
+            VocabSize = 50, HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 4,
+            AttentionBias = true, RopeScaling = new RopeScaling { Type = "llama3", Factor = 8, OriginalMaxPositionEmbeddings = 16 },
+        };
+        using var model = new VlmModel(new VisionConfig { HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 },
+            new LlamaForCausalLM(text), imageTokenId: 49);
+        model.eval();
+        LlavaHfFolder.Write(model, _root.File("llava"));
+
+        using var loaded = LlavaHfFolder.Load(_root.File("llava"));
+        var read = Assert.IsType<LlamaForCausalLM>(loaded.LanguageModel);
+        Assert.Equal(text, read.Config);
+        using var _ = no_grad();
+        var ids = tensor(new long[] { 3, 49, 49, 49, 49, 7, 8 }, [1, 7]);
+        var pixels = randn(1, 3, 16, 16);
+        var keep = ones_like(ids);
+        Assert.True(model.Logits(ids, keep, pixels).allclose(loaded.Logits(ids, keep, pixels), rtol: 0, atol: 1e-6));
+    }
+}
