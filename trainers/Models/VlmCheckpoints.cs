@@ -4,6 +4,7 @@ using TorchSharp;
 using Vlm.Datasets.IO;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 
@@ -43,7 +44,8 @@ internal static class VlmCheckpoints
         var model = new VlmModel(towerConfig, languageModel, imageTokenId, features);
         if (imageTokenId >= model.LanguageModel.VocabSize)
             throw new ArgumentException($"the image token id {imageTokenId} is outside the LLM's vocabulary ({model.LanguageModel.VocabSize}); does the tokenizer belong to this model?");
-        static bool Adapter(string name) => name.Contains(".lora_", StringComparison.Ordinal);
+        var isBase = ParameterRoles.IsBase(model);
+        bool Adapter(string name) => !isBase(name);
         ModuleWeights.Load(model, llm, "language_model.", llmIsLlava
             ? LlavaHfFolder.Part("language_model.")
             : key => languageModel.Family.IsBuffer(key) ? null : "language_model." + key, Adapter);
@@ -60,7 +62,7 @@ internal static class VlmCheckpoints
         Directory.CreateDirectory(folder);
         AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         ModuleWeights.Save(model, Path.Combine(folder, CheckpointFolder.SingleFile), prefix, name => name[prefix.Length..],
-            name => !name.Contains(".lora_", StringComparison.Ordinal), new Dictionary<string, string> { ["format"] = "pt" });
+            ParameterRoles.IsBase(model), new Dictionary<string, string> { ["format"] = "pt" });
     }
 
     /// <summary>The vision tower as a Hugging Face vision-model folder (<c>vision_model.*</c> keys), loadable by <see cref="Load"/>.</summary>

@@ -2,6 +2,7 @@ using TorchSharp;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Models.Lora;
+using Vlm.Trainers.Models.Modules;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Training;
@@ -197,21 +198,22 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
     List<ParamGroup> Configure(out List<(string Name, TorchSharp.Modules.Parameter Parameter)> trainableParameters)
     {
         foreach (var p in model.parameters()) p.requires_grad = false;
-        if (options.Train == TrainableParts.ProjectorAndLora && !model.LanguageModel.named_parameters().Any(p => p.name.Contains(".lora_", StringComparison.Ordinal)))
+        if (options.Train == TrainableParts.ProjectorAndLora && !ParameterRoles.Of(model.LanguageModel).ContainsValue(ParameterRole.Adapter))
             LoraAdapter.Apply(model.LanguageModel, TrainingCheckpoints.Lora(options, model));
+        var roles = ParameterRoles.Of(model);
         var trainable = new List<(string Name, TorchSharp.Modules.Parameter Parameter)>();
         trainable.AddRange(model.Projector.named_parameters().Select(p => ("multi_modal_projector." + p.name, p.parameter)));
         trainable.AddRange(model.LanguageModel.named_parameters()
-            .Where(p => options.Train == TrainableParts.Full ? !p.name.Contains(".lora_", StringComparison.Ordinal)
-                : options.Train == TrainableParts.ProjectorAndLora && p.name.Contains(".lora_", StringComparison.Ordinal))
-            .Select(p => ("language_model." + p.name, p.parameter)));
+            .Select(p => (Name: "language_model." + p.name, Parameter: p.parameter))
+            .Where(p => options.Train == TrainableParts.Full ? roles[p.Name] != ParameterRole.Adapter
+                : options.Train == TrainableParts.ProjectorAndLora && roles[p.Name] == ParameterRole.Adapter));
         if (options.TrainVisionTower) trainable.AddRange(model.VisionTower.named_parameters().Select(p => ("vision_tower." + p.name, p.parameter)));
         foreach (var (_, p) in trainable) p.requires_grad = true;
         trainableParameters = trainable;
         model.TrainVisionTower = options.TrainVisionTower;
         model.LanguageModel.GradientCheckpointing = options.GradientCheckpointing;
 
-        static bool NoDecay(string name, TorchSharp.Modules.Parameter p) => p.dim() < 2 || name.Contains("norm", StringComparison.Ordinal);
+        bool NoDecay(string name, TorchSharp.Modules.Parameter _) => !ParameterRoles.Decays(roles[name]);
         var projector = trainable.Where(t => t.Name.StartsWith("multi_modal_projector.", StringComparison.Ordinal)).ToList();
         var rest = trainable.Except(projector).ToList();
         var groups = new List<ParamGroup>

@@ -46,7 +46,7 @@ internal static class LlavaHfFolder
         try
         {
             ModuleWeights.Save(model, Path.Combine(folder, CheckpointFolder.SingleFile), "", name => name,
-                name => !name.Contains(".lora_", StringComparison.Ordinal), new Dictionary<string, string> { ["format"] = "pt" });
+                ParameterRoles.IsBase(model), new Dictionary<string, string> { ["format"] = "pt" });
         }
         finally
         {

@@ -32,6 +32,9 @@ internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
     public Parameter Weight => weight;
     public Parameter? Bias => bias;
     public bool HasAdapter => lora_A is not null;
+
+    /// <summary>The adapter's A and B weights (none before <see cref="AddAdapter"/>).</summary>
+    public IEnumerable<Parameter> AdapterParameters => lora_A is null ? [] : [lora_A.weight!, lora_B!.weight!];
     public long InFeatures => weight.shape[1];
     public long OutFeatures => weight.shape[0];
 
