@@ -20,8 +20,11 @@ internal static class LlavaHfExport
 
     public static void Write(VlmPredictor predictor, string folder)
     {
-        string full = Path.GetFullPath(folder), temp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp";
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        AtomicFolder.Write(folder, temp => WriteInto(predictor, temp));
+    }
+
+    static void WriteInto(VlmPredictor predictor, string temp)
+    {
         var model = predictor.Model;
         var spec = predictor.Spec;
         LlavaHfFolder.Write(model, temp);
@@ -52,8 +55,6 @@ internal static class LlavaHfExport
             ["max_new_tokens"] = predictor.Generation.MaxNewTokens,
         });
 
-        if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
-        Directory.Move(temp, full);
     }
 
     static void Json(string folder, string name, JsonObject value) => AtomicFile.WriteAllText(Path.Combine(folder, name), value.ToJsonString(Indented) + "\n");

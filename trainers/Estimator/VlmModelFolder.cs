@@ -16,7 +16,7 @@ namespace Vlm.Trainers.Estimator;
 /// the base folders are referenced, not copied), <c>projector.safetensors</c>, the LoRA adapter
 /// (<c>adapter_config.json</c> + <c>adapter_model.safetensors</c>) or <c>language_model/</c> when the
 /// whole LLM trained, and <c>vision_tower/</c> when the tower trained. Written into a temporary
-/// folder and renamed, so a folder with the final name is complete.
+/// folder and renamed (<see cref="AtomicFolder"/>), so a folder with the final name is complete.
 /// </summary>
 internal static class VlmModelFolder
 {
@@ -30,13 +30,11 @@ internal static class VlmModelFolder
 
     public static void Write(VlmModel model, VlmModelSpec spec, LoraOptions? lora, string folder)
     {
-        string full = Path.GetFullPath(folder), temp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp";
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        Directory.CreateDirectory(temp);
-        AtomicFile.WriteAllText(Path.Combine(temp, SpecFile), JsonSerializer.Serialize(spec, Json));
-        TrainingCheckpoints.WriteTrainedParts(model, temp, spec.Train, spec.TrainVisionTower, lora, spec.Llm);
-        if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
-        Directory.Move(temp, full);
+        AtomicFolder.Write(folder, temp =>
+        {
+            AtomicFile.WriteAllText(Path.Combine(temp, SpecFile), JsonSerializer.Serialize(spec, Json));
+            TrainingCheckpoints.WriteTrainedParts(model, temp, spec.Train, spec.TrainVisionTower, lora, spec.Llm);
+        });
     }
 
     public static VlmModelSpec ReadSpec(string folder)

@@ -38,32 +38,29 @@ internal static class TrainingCheckpoints
     public static void Save(string outputDir, VlmModel model, AdamW optimizer, TrainerState state, VlmTrainerOptions options, int keep, IReadOnlyList<torch.Tensor>? randomStates = null)
     {
         string final = Path.Combine(outputDir, Prefix + state.Step);
-        string temp = final + ".tmp";
         try
         {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            Directory.CreateDirectory(temp);
-            WriteTrainedParts(model, temp, options.Train, options.TrainVisionTower, Lora(options, model), baseModel: null);
-            optimizer.Save(Path.Combine(temp, OptimizerFile));
-            if (randomStates is null)
-                using (var rng = torch.random.get_rng_state())
-                    SafetensorsWriter.Write(Path.Combine(temp, RngFile), [KeyValuePair.Create("cpu", rng)]);
-            else
-                SafetensorsWriter.Write(Path.Combine(temp, RngFile), [.. randomStates.Select((rng, rank) => KeyValuePair.Create(RandomStateKey(rank), rng))]);
-            AtomicFile.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+            AtomicFolder.Write(final, temp =>
+            {
+                WriteTrainedParts(model, temp, options.Train, options.TrainVisionTower, Lora(options, model), baseModel: null);
+                optimizer.Save(Path.Combine(temp, OptimizerFile));
+                if (randomStates is null)
+                    using (var rng = torch.random.get_rng_state())
+                        SafetensorsWriter.Write(Path.Combine(temp, RngFile), [KeyValuePair.Create("cpu", rng)]);
+                else
+                    SafetensorsWriter.Write(Path.Combine(temp, RngFile), [.. randomStates.Select((rng, rank) => KeyValuePair.Create(RandomStateKey(rank), rng))]);
+                AtomicFile.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+            });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A full disk: the partial folder goes (its space is what the next try needs), the older checkpoints stay.
-            try { if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true); } catch (IOException) { }
+            // A full disk: the partial folder is gone (its space is what the next try needs), the older checkpoints stay.
             string? previous = Latest(outputDir);
             throw new IOException($"{final}: the checkpoint could not be written ({e.Message}); "
                 + (previous is null ? "there is no earlier checkpoint" : $"the newest complete checkpoint, {previous}, is intact: free space and run again with --resume"), e);
         }
-        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-        Directory.Move(temp, final);
         foreach (var old in Directory.GetDirectories(outputDir, Prefix + "*")
-                     .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal))
+                     .Where(d => !d.EndsWith(AtomicFolder.TempSuffix, StringComparison.Ordinal))
                      .OrderByDescending(Step)
                      .Skip(keep))
             Directory.Delete(old, recursive: true);
