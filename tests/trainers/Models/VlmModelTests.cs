@@ -1,3 +1,4 @@
+using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Vision;
@@ -155,6 +156,50 @@ public class VlmModelTests
         Assert.Equal(losses[0], losses[1], 5);
         Assert.Equal(grads[0].Length, grads[1].Length);
         for (int i = 0; i < grads[0].Length; i++) Assert.True(grads[0][i].allclose(grads[1][i], rtol: 1e-5, atol: 1e-7), $"parameter {i}");
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void The_fused_chunked_loss_gives_the_plain_loss_and_gradients(bool tied, bool headTrains)
+    {
+        var grads = new List<Tensor[]>();
+        var losses = new List<float>();
+        foreach (bool fused in new[] { false, true })
+        {
+            manual_seed(5);
+            using var model = new VlmModel(TinyModels.Vision(), new Qwen2ForCausalLM(TinyModels.Text(tied)), TinyModels.ImageToken);
+            model.train();
+            model.FusedLoss = fused;
+            model.LossChunkRows = 3; // several chunks, the last one short
+            foreach (var p in model.LanguageModel.parameters()) p.requires_grad = true;
+            if (!headTrains) model.LanguageModel.HeadWeight.requires_grad = false;
+            var ids = Ids(WithImage(2, 4));
+            var labels = ids.clone();
+            labels[0, ..6] = full(6, -100L, dtype: int64);
+            manual_seed(9);
+            var pixels = randn(1, 3, 16, 16);
+            var (loss, _) = model.Loss(ids, ones_like(ids), labels, pixels);
+            losses.Add(loss.item<float>());
+            loss.backward();
+            grads.Add([.. model.LanguageModel.parameters().Select(p => p.grad is null ? zeros(1) : p.grad.clone())]);
+        }
+        Assert.Equal(losses[0], losses[1], 5);
+        Assert.Equal(grads[0].Length, grads[1].Length);
+        for (int i = 0; i < grads[0].Length; i++) Assert.True(grads[0][i].allclose(grads[1][i], rtol: 1e-4, atol: 1e-6), $"parameter {i}: max |diff| {(grads[0][i] - grads[1][i]).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void The_fused_loss_without_gradients_is_the_plain_loss()
+    {
+        using var model = TinyModels.Vlm(seed: 5);
+        model.LossChunkRows = 2;
+        var ids = Ids([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        using var _ = no_grad();
+        float fused = model.Loss(ids, ones_like(ids), ids, null).Loss.item<float>();
+        model.FusedLoss = false;
+        Assert.Equal(model.Loss(ids, ones_like(ids), ids, null).Loss.item<float>(), fused, 5);
     }
 
     [Fact]

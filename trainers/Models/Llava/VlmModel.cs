@@ -86,7 +86,8 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Mean next-token cross-entropy over the positions whose label is set (not -100). The LM head
-    /// runs only on those positions: with a 150k vocabulary it would otherwise dominate the cost.
+    /// runs only on those positions (with a 150k vocabulary it would otherwise dominate the cost), a
+    /// chunk at a time.
     /// Returns the loss and the number of labelled tokens.
     /// </summary>
     public (Tensor Loss, long Tokens) Loss(Tensor inputIds, Tensor keep, Tensor labels, Tensor? pixels)
@@ -100,23 +101,19 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
         if (count == 0) throw new ArgumentException("the batch has no labelled token to train on");
         var selected = hidden[.., ..^1].reshape(-1, hidden.shape[2]).index_select(0, rows);
         var labelled = targets.index_select(0, rows);
-        if (!language_model.GradientCheckpointing || !is_grad_enabled())
-            return (nn.functional.cross_entropy(language_model.Head(selected).to(float32), labelled).MoveToOuterDisposeScope(), count);
-
-        // With checkpointing, the logits ([rows, vocabulary] in fp32: 0.8 GB for 1,376 rows of Qwen's
-        // 151,936 tokens, and as much again for their gradient) are made a chunk at a time and made
-        // again in the backward pass, so only one chunk's exist at once.
-        var sums = new List<Tensor>();
-        for (long start = 0; start < count; start += LossChunkRows)
-        {
-            long end = Math.Min(count, start + LossChunkRows);
-            sums.Add(Checkpoint.Run((x, c) => nn.functional.cross_entropy(language_model.Head(x).to(float32), c[0], reduction: nn.Reduction.Sum),
-                selected.narrow(0, start, end - start), labelled.narrow(0, start, end - start)));
-        }
-        using var rowsScalar = ((double)count).ToScalar();
-        return (stack(sums).sum().div(rowsScalar).MoveToOuterDisposeScope(), count);
+        var loss = FusedLoss
+            ? LinearCrossEntropy.Mean(selected, language_model.HeadWeight, labelled, LossChunkRows)
+            : nn.functional.cross_entropy(language_model.Head(selected).to(float32), labelled);
+        return (loss.MoveToOuterDisposeScope(), count);
     }
 
-    /// <summary>Labelled rows per chunk of the loss under gradient checkpointing (256 rows of a 151,936-token vocabulary: 155 MB of logits).</summary>
+    /// <summary>
+    /// When set (the default), the head and the loss run fused a chunk of rows at a time
+    /// (<see cref="LinearCrossEntropy"/>): memory O(chunk x vocabulary) instead of O(tokens x vocabulary).
+    /// Off only to compare with the plain path.
+    /// </summary>
+    internal bool FusedLoss { get; set; } = true;
+
+    /// <summary>Labelled rows per chunk of the fused loss (256 rows of a 151,936-token vocabulary: 155 MB of logits).</summary>
     internal long LossChunkRows { get; set; } = 256;
 }
