@@ -21,6 +21,7 @@ internal static class TrainingStepBench
     public static IEnumerable<BenchRow> Run(StepShape shape, int steps, string pythonScript, string[] childArguments, Action<string> log)
     {
         var off = PeerProcess.Self(["bench", "--child", Child, "--steps", steps.ToString(), .. childArguments]);
+        var unfused = PeerProcess.Self(["bench", "--child", Child, "--steps", steps.ToString(), "--plain_loss", .. childArguments]);
         // Memory with and without checkpointing under glibc's defaults, where the peak follows the live tensors.
         var plain = PeerProcess.Self(["bench", "--child", Child, "--steps", steps.ToString(), "--glibc_defaults", .. childArguments]);
         var on = PeerProcess.Self(["bench", "--child", Child, "--steps", steps.ToString(), "--checkpointing", "--glibc_defaults", .. childArguments]);
@@ -32,8 +33,11 @@ internal static class TrainingStepBench
         double peakOff = plain.GetProperty("peak_bytes").GetInt64() / 1048576.0, peakOn = on.GetProperty("peak_bytes").GetInt64() / 1048576.0;
         log($"train step checkpointing (glibc defaults): {onSeconds:F2} s/step, peak {peakOn:F0} MB; off: {plainSeconds:F2} s/step, peak {peakOff:F0} MB; "
             + $"tuned allocator off: peak {off.GetProperty("peak_bytes").GetInt64() / 1048576.0:F0} MB");
+        double unfusedSeconds = unfused.GetProperty("step_seconds").GetDouble();
+        log($"train step plain (unfused) loss: {unfusedSeconds:F2} s/step, peak {unfused.GetProperty("peak_bytes").GetInt64() / 1048576.0:F0} MB; fused: peak {off.GetProperty("peak_bytes").GetInt64() / 1048576.0:F0} MB");
         var rows = new List<BenchRow>
         {
+            new("training", "tokens/s with the fused chunked loss vs the plain loss", "tokens/s", tokens / seconds, "plain loss, same model", tokens / unfusedSeconds, 0.9),
             new("training", "model FLOP/s vs bare fp32 GEMM at the model's sizes", "GFLOP/s", flops / 1e9, "torch.mm, same process", gemm / 1e9, 0.5),
             new("training", "gradient checkpointing: peak RSS on / off (glibc's default allocator)", "MB", peakOn, "off", peakOff, null, $"time on / off {onSeconds / plainSeconds:F2}x"),
         };
@@ -67,11 +71,12 @@ internal static class TrainingStepBench
 
     /// <param name="glibcDefaults">leave glibc's allocator as it is: peak RSS then follows live tensors instead of the
     /// tuned allocator's retained heap (which keeps freed blocks for speed and raises the peak, 6.0 GB against 3.6 GB here)</param>
-    public static void RunChild(StepShape shape, int steps, bool checkpointing, bool glibcDefaults, TextWriter output)
+    public static void RunChild(StepShape shape, int steps, bool checkpointing, bool glibcDefaults, bool plainLoss, TextWriter output)
     {
         if (!glibcDefaults) AllocatorTuning.Apply();
         torch.manual_seed(1);
         using var model = shape.Build();
+        model.FusedLoss = !plainLoss;
         model.train();
         model.LanguageModel.GradientCheckpointing = checkpointing;
         using var optimizer = new AdamW([new ParamGroup([.. model.LanguageModel.parameters()], 1e-4, 0)]);

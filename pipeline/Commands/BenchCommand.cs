@@ -21,13 +21,14 @@ internal sealed class BenchCommand : ICommand
         new("out", "folder for README.md (the table) and ratios.png", Default: "docs/benchmarks"),
         new("only", $"comma-separated areas ({string.Join(", ", Areas)})", Default: "all"),
         new("quick", "tiny sizes: checks that every measurement runs, numbers mean little", IsFlag: true),
-        new("child", "internal: one measurement in a process of its own (etl, train-step, allreduce: under mpirun)"),
+        new("child", "internal: one measurement in a process of its own (etl, train-step, long-answers, allreduce: under mpirun)"),
         new("elements", "internal: fp32 values per all-reduce for the allreduce child"),
         new("repeats", "internal: timed all-reduces for the allreduce child"),
         new("records", "internal: records for the etl child"),
         new("steps", "internal: steps for the train-step child"),
         new("checkpointing", "internal: gradient checkpointing for the train-step child", IsFlag: true),
         new("glibc_defaults", "internal: the train-step child leaves glibc's allocator untuned", IsFlag: true),
+        new("plain_loss", "internal: the train-step and long-answers children compute the loss unfused (full logits)", IsFlag: true),
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -42,7 +43,10 @@ internal sealed class BenchCommand : ICommand
                 EtlBench.RunChild(args.Int("records", 1000), output);
                 return ExitCodes.Ok;
             case TrainingStepBench.Child:
-                TrainingStepBench.RunChild(shape, args.Int("steps", 3), args.Flag("checkpointing"), args.Flag("glibc_defaults"), output);
+                TrainingStepBench.RunChild(shape, args.Int("steps", 3), args.Flag("checkpointing"), args.Flag("glibc_defaults"), args.Flag("plain_loss"), output);
+                return ExitCodes.Ok;
+            case LossMemoryBench.Child:
+                LossMemoryBench.RunChild(args.Flag("plain_loss"), quick, output);
                 return ExitCodes.Ok;
             case AllReduceBench.Child:
                 AllReduceBench.RunChild(args.Long("elements", 1 << 20), args.Int("repeats", 9), output);
@@ -71,7 +75,11 @@ internal sealed class BenchCommand : ICommand
             if (selected.Contains("tokenizer")) rows.AddRange(TokenizerBench.Run(work, quick ? 600 : 30_000, Path.Combine(peers, "node"), Log));
             if (selected.Contains("images")) rows.AddRange(ImageBench.Run(work, quick ? 8 : 200, Log));
             if (selected.Contains("etl")) rows.AddRange(quick ? EtlBench.Run(500, 2_000, 1, Log) : EtlBench.Run(20_000, 80_000, 5, Log));
-            if (selected.Contains("training")) rows.AddRange(TrainingStepBench.Run(shape, quick ? 1 : 5, Path.Combine(peers, "python", "train_step.py"), quick ? ["--quick"] : [], Log));
+            if (selected.Contains("training"))
+            {
+                rows.AddRange(TrainingStepBench.Run(shape, quick ? 1 : 5, Path.Combine(peers, "python", "train_step.py"), quick ? ["--quick"] : [], Log));
+                rows.AddRange(LossMemoryBench.Run(quick, Log));
+            }
             if (selected.Contains("generation")) rows.AddRange(quick ? GenerationBench.Run(shape, 16, 4, Log) : GenerationBench.Run(shape, 300, 32, Log));
             if (selected.Contains("distributed")) rows.AddRange(DistributedBench.Run(work, quick, Log));
         }
