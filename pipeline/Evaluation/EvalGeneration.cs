@@ -18,6 +18,9 @@ namespace Vlm.Pipeline.Evaluation;
 /// </summary>
 internal static class EvalGeneration
 {
+    /// <summary>Questions answered together (left-padded batches: the same greedy answers, several times faster).</summary>
+    const int BatchSize = 8;
+
     public static IReadOnlyList<Prediction> Answer(string weights, string data, string format, string? images, EvaluationTask task, GenerationOptions generation, int limit, TextWriter output)
     {
         if (!File.Exists(data)) throw new FileNotFoundException($"{data}: no such annotation file", data);
@@ -27,10 +30,11 @@ internal static class EvalGeneration
         using var model = new MLContext().Vlm().LoadFolder(weights);
         var predictions = new List<Prediction>();
         using var progress = ProgressReporter.Create(output, "answers", questions.Count, logEvery: 100);
-        foreach (var (id, image, prompt, references) in questions)
+        foreach (var batch in questions.Chunk(BatchSize))
         {
-            var input = new VlmInput { Prompt = prompt, Image = image is null ? "" : Path.Combine(root, image) };
-            predictions.Add(new Prediction(id, model.Predictor.Answer(input, generation: generation), references, image));
+            var inputs = batch.Select(q => new VlmInput { Prompt = q.Prompt, Image = q.Image is null ? "" : Path.Combine(root, q.Image) }).ToList();
+            var answers = model.Predictor.Answers(inputs, generation);
+            predictions.AddRange(batch.Zip(answers, (q, answer) => new Prediction(q.Id, answer, q.References, q.Image)));
             progress.Report(predictions.Count);
         }
         return predictions;

@@ -75,6 +75,48 @@ internal sealed class VlmPredictor : IDisposable
         }
     }
 
+    /// <summary>
+    /// The answers to <paramref name="inputs"/> generated together: prompts left-padded into one batch,
+    /// images into one tower pass, each row stopping at its own stop token. The same answers as
+    /// <see cref="Answer"/> one at a time (greedy decoding; padding is masked out of attention and
+    /// positions), in far fewer model passes.
+    /// </summary>
+    public string[] Answers(IReadOnlyList<VlmInput> inputs, GenerationOptions? generation = null)
+    {
+        if (inputs.Count == 0) return [];
+        var options = generation ?? Generation;
+        if (options.StopTokenIds.Count == 0) options = options with { StopTokenIds = Generation.StopTokenIds };
+        var records = inputs.Select(Conversation).ToList();
+        var prompts = records.Select(_encoder.EncodePrompt).ToList();
+        for (int i = 0; i < prompts.Count; i++)
+            if (prompts[i].Length + options.MaxNewTokens > ContextLength)
+                throw new PromptTooLongException($"input {i}: the conversation is {prompts[i].Length} tokens and {options.MaxNewTokens} more may be generated, over the model's context of {ContextLength}");
+        int width = prompts.Max(p => p.Length);
+        // Padding takes a stop id: any id but the image token's would do, as padding is masked out.
+        long pad = options.StopTokenIds.Count > 0 ? options.StopTokenIds[0] : 0;
+        var ids = new long[prompts.Count * width];
+        var keep = new long[prompts.Count * width];
+        for (int row = 0; row < prompts.Count; row++)
+        {
+            int offset = width - prompts[row].Length;
+            for (int t = 0; t < width; t++)
+            {
+                ids[row * width + t] = t < offset ? pad : prompts[row][t - offset];
+                keep[row * width + t] = t < offset ? 0 : 1;
+            }
+        }
+        lock (_gate)
+        {
+            using var scope = NewDisposeScope();
+            var device = Model.LanguageModel.HeadWeight.device;
+            var dtype = Model.LanguageModel.HeadWeight.dtype;
+            var withImages = Enumerable.Range(0, inputs.Count).Where(i => records[i].Image is not null).ToList();
+            Tensor? pixels = withImages.Count == 0 ? null : cat([.. withImages.Select(i => ImagePixels(inputs[i]))], 0).to(device).to(dtype);
+            var answers = AnswerGenerator.Generate(Model, tensor(ids, [prompts.Count, width], device: device), tensor(keep, [prompts.Count, width], device: device), pixels, options);
+            return [.. answers.Select(answer => _tokenizer.Decode(answer.Select(id => (int)id)))];
+        }
+    }
+
     /// <summary>The most positions (prompt and answer) the model takes.</summary>
     public int ContextLength => Model.LanguageModel.Settings.ContextLength;
 

@@ -85,8 +85,24 @@ public sealed class VlmTransformer : ITransformer, IDisposable
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) =>
         _mapping.GetOutputSchema(DefaultColumnsTransformer.For(inputSchema, Optional)?.GetOutputSchema(inputSchema) ?? inputSchema);
 
-    public IDataView Transform(IDataView input) =>
-        _mapping.Transform(DefaultColumnsTransformer.For(input.Schema, Optional)?.Transform(input) ?? input);
+    /// <summary>
+    /// Rows answered together by <see cref="Transform"/> (left-padded prompts, one tower pass per
+    /// batch; the same greedy answers as one at a time). 1 answers row by row. Prediction engines
+    /// always answer one row at a time.
+    /// </summary>
+    public int BatchSize
+    {
+        get => _batchSize;
+        set => _batchSize = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "BatchSize must be at least 1");
+    }
+
+    int _batchSize = 8;
+
+    public IDataView Transform(IDataView input)
+    {
+        var withDefaults = DefaultColumnsTransformer.For(input.Schema, Optional)?.Transform(input) ?? input;
+        return BatchSize == 1 ? _mapping.Transform(withDefaults) : new BatchedAnswerView(withDefaults, Predictor, BatchSize);
+    }
 
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _mapping.GetRowToRowMapper(inputSchema);
 
