@@ -79,6 +79,7 @@ internal sealed class BenchCommand : ICommand
             {
                 rows.AddRange(TrainingStepBench.Run(shape, quick ? 1 : 5, Path.Combine(peers, "python", "train_step.py"), quick ? ["--quick"] : [], Log));
                 rows.AddRange(LossMemoryBench.Run(quick, Log));
+                rows.AddRange(LengthGroupingBench.Run(shape, quick, Log));
             }
             if (selected.Contains("generation")) rows.AddRange(quick ? GenerationBench.Run(shape, 16, 4, Log) : GenerationBench.Run(shape, 300, 32, Log));
             if (selected.Contains("distributed")) rows.AddRange(DistributedBench.Run(work, quick, Log));

@@ -80,7 +80,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
         model.train();
 
         var device = model.LanguageModel.HeadWeight.device;
-        var order = new EpochOrder(examples.Count, options.Seed);
+        var order = new EpochOrder(examples.Count, options.Seed, options.GroupByLength ? [.. examples.Select(e => e.InputIds.Length)] : null, perStep);
         Task<TrainingBatch>? next = null;
         TrainingBatch Load(int step, int micro) => TrainingBatch.Create(
             [.. Enumerable.Range(0, options.PerDeviceTrainBatchSize).Select(j => examples[order[(long)step * perStep + micro * perMicro + world.Rank * options.PerDeviceTrainBatchSize + j]])],
@@ -227,8 +227,15 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
     }
 }
 
-/// <summary>A seeded permutation per epoch: sample k of the run is example Order[k].</summary>
-internal sealed class EpochOrder(int count, int seed)
+/// <summary>
+/// A seeded permutation per epoch: sample k of the run is example Order[k]. With lengths
+/// (<c>group_by_length</c>), Hugging Face's <c>LengthGroupedSampler</c>: the permutation is cut into
+/// mega-batches of up to 50 global batches, each sorted longest first, and the mega-batch holding the
+/// longest example goes first (an out-of-memory shows at step 1, not hours in). Batches then hold
+/// examples of similar length, so padding to the longest wastes little. Either way the order depends
+/// only on the seed, the epoch and the lengths: a resumed run sees the same batches.
+/// </summary>
+internal sealed class EpochOrder(int count, int seed, IReadOnlyList<int>? lengths = null, int globalBatch = 1)
 {
     readonly Dictionary<long, int[]> _epochs = [];
 
@@ -244,10 +251,24 @@ internal sealed class EpochOrder(int count, int seed)
                     order = [.. Enumerable.Range(0, count)];
                     // System.Random with a seed is stable across runs and processes (HashCode is not).
                     new Random(unchecked(seed * 1_000_003 + (int)epoch)).Shuffle(order);
+                    if (lengths is not null) order = GroupByLength(order, lengths, globalBatch);
                     _epochs[epoch] = order;
                 }
                 return order[(int)(sample % count)];
             }
         }
+    }
+
+    static int[] GroupByLength(int[] shuffled, IReadOnlyList<int> lengths, int globalBatch)
+    {
+        int multiple = Math.Max(1, Math.Min(shuffled.Length / (globalBatch * 4), 50));
+        var megabatches = shuffled.Chunk(multiple * globalBatch)
+            .Select(m => m.OrderByDescending(i => lengths[i]).ToArray()) // stable: ties keep the shuffled order
+            .ToList();
+        int longest = 0;
+        for (int m = 1; m < megabatches.Count; m++)
+            if (lengths[megabatches[m][0]] > lengths[megabatches[longest][0]]) longest = m;
+        (megabatches[0][0], megabatches[longest][0]) = (megabatches[longest][0], megabatches[0][0]);
+        return [.. megabatches.SelectMany(m => m)];
     }
 }

@@ -59,6 +59,11 @@ public sealed record VlmTrainerOptions
     public TrainableParts Train { get; init; } = TrainableParts.ProjectorAndLora;
     public bool TrainVisionTower { get; init; }
     public bool GradientCheckpointing { get; init; }
+    /// <summary>
+    /// Batches of examples of similar length (Hugging Face's <c>group_by_length</c>): each epoch's
+    /// shuffled order is sorted within mega-batches of 50 global batches, so a batch pads little.
+    /// </summary>
+    public bool GroupByLength { get; init; }
     /// <summary>The folder the shards' image paths are relative to.</summary>
     public string ImageRoot { get; init; } = ".";
     /// <summary>Evaluate on the validation set every this many steps (0: only after the last step); needs a validation set.</summary>

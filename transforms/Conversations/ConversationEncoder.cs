@@ -18,8 +18,11 @@ public sealed class ConversationEncoder
     readonly ChatTemplateOptions _options;
     readonly ChatTemplate _template;
     readonly int _imageToken, _answerEnd, _finalAnswerEnd;
+    readonly int[] _imageIds; // one image's placeholder ids
     readonly string _imageBefore, _imageAfter;
     readonly HashSet<int> _specialIds;
+    // A template's few texts ("<|im_start|>user\n", ...) are encoded once, not once per turn of every record.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> _templateIds = new(StringComparer.Ordinal);
 
     public ConversationEncoder(ITextTokenizer tokenizer, ChatTemplateOptions options)
     {
@@ -28,6 +31,7 @@ public sealed class ConversationEncoder
         _options = options = options.For(tokenizer);
         _template = ChatTemplate.Of(options.Format);
         _imageToken = Special(_template.ImageToken);
+        _imageIds = [.. Enumerable.Repeat(_imageToken, options.ImageTokenCount)];
         _answerEnd = Special(_template.AnswerEnd);
         _finalAnswerEnd = _template.FinalAnswerEnd is { } final ? Special(final) : _answerEnd;
         int at = _template.ImageText.IndexOf(ChatTemplate.ImagePlaceholder, StringComparison.Ordinal);
@@ -111,7 +115,7 @@ public sealed class ConversationEncoder
             if (p > 0)
             {
                 pieces.Template(_imageBefore, trained: false);
-                pieces.Image(_imageToken, _options.ImageTokenCount, _template.ImageToken);
+                pieces.Image(_imageIds, _template.ImageToken);
                 pieces.Template(_imageAfter, trained: false);
             }
             pieces.Text(parts[p], trained: false);
@@ -136,7 +140,7 @@ public sealed class ConversationEncoder
     {
         public readonly List<int> Ids = [], Labels = [];
         readonly StringBuilder _text = new();
-        readonly List<(string Text, bool Parse)> _held = [];
+        List<(string Text, bool Parse)>? _held; // only SentencePiece-style tokenizers hold text
         readonly IContinuingTokenizer? _continuing = encoder._tokenizer as IContinuingTokenizer;
         bool _afterText;
 
@@ -148,10 +152,10 @@ public sealed class ConversationEncoder
         int Limit => maxTokens == int.MaxValue ? int.MaxValue : Math.Max(0, maxTokens - Ids.Count);
 
         /// <summary>Template text (special tokens parsed).</summary>
-        public void Template(string text, bool trained) => Add(text, parseSpecialTokens: true, trained);
+        public void Template(string text, bool trained) => Add(text, parseSpecialTokens: true, trained, template: true);
 
         /// <summary>A turn's text, with or without special-token parsing as configured.</summary>
-        public void Text(string text, bool trained) => Add(text, parseSpecialTokens: !encoder._options.SplitSpecialTokens, trained);
+        public void Text(string text, bool trained) => Add(text, parseSpecialTokens: !encoder._options.SplitSpecialTokens, trained, template: false);
 
         public void Special(int id, string text, bool trained)
         {
@@ -159,31 +163,37 @@ public sealed class ConversationEncoder
             Append([id], text, trained, endsInText: false);
         }
 
-        public void Image(int id, int count, string text)
+        public void Image(int[] ids, string text)
         {
             Flush();
-            Append([.. Enumerable.Repeat(id, count)], text, trained: false, endsInText: false);
+            Append(ids, text, trained: false, endsInText: false);
         }
 
-        void Add(string text, bool parseSpecialTokens, bool trained)
+        void Add(string text, bool parseSpecialTokens, bool trained, bool template)
         {
             if (text.Length == 0 || Full) return;
-            if (_continuing is not null && !trained)
+            if (_continuing is null)
             {
-                _held.Add((text, parseSpecialTokens));
+                // Byte-level tokenizers: a piece's ids do not depend on what came before it.
+                var ids = template ? encoder._templateIds.GetOrAdd(text, static (t, tokenizer) => [.. tokenizer.Encode(t, parseSpecialTokens: true)], encoder._tokenizer)
+                    : encoder._tokenizer.Encode(text, parseSpecialTokens, Limit);
+                Append(ids, text, trained, endsInText: false);
+                return;
+            }
+            if (!trained)
+            {
+                (_held ??= []).Add((text, parseSpecialTokens));
                 return;
             }
             Flush();
-            var ids = _afterText && _continuing is not null
-                ? _continuing.EncodeContinuation(text, parseSpecialTokens, Limit)
-                : encoder._tokenizer.Encode(text, parseSpecialTokens, Limit);
-            Append(ids, text, trained, endsInText: ids.Count == 0 ? _afterText : !encoder.IsSpecial(ids[^1]));
+            var continued = _afterText ? _continuing.EncodeContinuation(text, parseSpecialTokens, Limit) : encoder._tokenizer.Encode(text, parseSpecialTokens, Limit);
+            Append(continued, text, trained, endsInText: continued.Count == 0 ? _afterText : !encoder.IsSpecial(continued[^1]));
         }
 
         /// <summary>Encodes the held untrained text: plain runs between special tokens, each whole.</summary>
         public void Flush()
         {
-            if (_held.Count == 0) return;
+            if (_held is not { Count: > 0 }) return;
             var run = new StringBuilder();
             foreach (var (text, parse) in _held)
             {
