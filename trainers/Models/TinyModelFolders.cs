@@ -13,7 +13,7 @@ namespace Vlm.Trainers.Models;
 /// <summary>The sizes of a tiny random model pair (small enough to train on a CPU in minutes).</summary>
 internal sealed record TinyModelOptions
 {
-    /// <summary><c>qwen2</c> (Hugging Face's Qwen2ForCausalLM, tied embeddings) or <c>qwen</c> (the original Qwen-7B architecture, untied head, <c>qwen.tiktoken</c>).</summary>
+    /// <summary>A registered family's <c>model_type</c>: <c>qwen2</c> (Qwen2ForCausalLM, tied embeddings), <c>qwen</c> (the original Qwen-7B architecture, untied head, <c>qwen.tiktoken</c>) or <c>llama</c> (untied head; needs <see cref="TokenizerFrom"/>).</summary>
     public string TextModelType { get; init; } = "qwen2";
     public int TextHiddenSize { get; init; } = 64;
     public int TextLayers { get; init; } = 2;
@@ -47,9 +47,10 @@ internal sealed record TinyModelOptions
 }
 
 /// <summary>
-/// Writes a tiny random LLM folder (Qwen2 with the built-in tokenizer and tied embeddings, or the
-/// original Qwen-7B architecture with the same ranks as <c>qwen.tiktoken</c>; both with the real
-/// 151,936-entry vocabulary, or Qwen2 with a vocabulary trimmed to a corpus) and a tiny CLIP or SigLIP vision folder, in Hugging
+/// Writes a tiny random LLM folder of any registered family (Qwen2 with the built-in tokenizer and
+/// tied embeddings, the original Qwen-7B architecture with the same ranks as <c>qwen.tiktoken</c>,
+/// both with the real 151,936-entry vocabulary, or Qwen2 with a vocabulary trimmed to a corpus; or
+/// any family with a tokenizer copied from a given folder) and a tiny CLIP or SigLIP vision folder, in Hugging
 /// Face's formats, initialised as Hugging Face initialises them (the LLM normal with std
 /// <c>initializer_range</c>, biases 0; the tower by CLIP's or SigLIP's own rules).
 /// They load like real checkpoints: the demo, <c>vlm init-tiny</c> and the tests use them.
