@@ -88,10 +88,14 @@ public sealed class VlmCatalog
         CaptionTokenization tokenization = CaptionTokenization.Words) =>
         VlmMetrics.Evaluate(data, task, predictionColumn, referencesColumn, tokenization);
 
-    /// <summary>Loads a model folder (the <c>model/</c> a training run writes into its output folder, or a <c>.vlm</c> folder).</summary>
-    public VlmTransformer LoadFolder(string folder, TensorPrecision precision = TensorPrecision.Auto)
+    /// <summary>
+    /// Loads a model folder (the <c>model/</c> a training run writes into its output folder, or a
+    /// <c>.vlm</c> folder). The base folders are where <c>vlm.json</c> says (relative to the model
+    /// folder) unless <paramref name="bases"/> names them elsewhere.
+    /// </summary>
+    public VlmTransformer LoadFolder(string folder, TensorPrecision precision = TensorPrecision.Auto, VlmBaseFolders? bases = null)
     {
-        var predictor = ReadPredictor(folder, TorchDevice.Select(_ml), precision);
+        var predictor = ReadPredictor(folder, TorchDevice.Select(_ml), precision, bases);
         return new VlmTransformer(_ml, predictor, Lora(predictor));
     }
 
@@ -111,9 +115,9 @@ public sealed class VlmCatalog
             && type.GetGenericArguments() is [var source, var destination] && source == typeof(VlmInput) && destination == typeof(VlmOutput);
     }
 
-    internal static VlmPredictor ReadPredictor(string folder, TorchSharp.torch.Device device, TensorPrecision precision)
+    internal static VlmPredictor ReadPredictor(string folder, TorchSharp.torch.Device device, TensorPrecision precision, VlmBaseFolders? bases = null)
     {
-        var (model, spec, tokenizer) = VlmModelFolder.Read(folder, device, TorchDevice.DType(precision, device));
+        var (model, spec, tokenizer) = VlmModelFolder.Read(folder, device, TorchDevice.DType(precision, device), bases);
         return new VlmPredictor(model, spec, tokenizer) { Folder = folder };
     }
 

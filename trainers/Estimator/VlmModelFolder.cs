@@ -28,22 +28,37 @@ internal static class VlmModelFolder
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
+    /// <summary>
+    /// Writes the model; the base folders go into <c>vlm.json</c> relative to <paramref name="folder"/>,
+    /// so a model folder moved together with its bases (or copied to another machine beside them) still loads.
+    /// </summary>
     public static void Write(VlmModel model, VlmModelSpec spec, LoraOptions? lora, string folder)
     {
+        string home = Path.GetFullPath(folder);
+        string Relative(string path) => Path.GetRelativePath(home, Path.GetFullPath(path));
+        var stored = spec with { Llm = Relative(spec.Llm), Vision = Relative(spec.Vision), Tokenizer = Relative(spec.Tokenizer) };
         AtomicFolder.Write(folder, temp =>
         {
-            AtomicFile.WriteAllText(Path.Combine(temp, SpecFile), JsonSerializer.Serialize(spec, Json));
+            AtomicFile.WriteAllText(Path.Combine(temp, SpecFile), JsonSerializer.Serialize(stored, Json));
             TrainingCheckpoints.WriteTrainedParts(model, temp, spec.Train, spec.TrainVisionTower, lora, spec.Llm);
         });
     }
 
-    public static VlmModelSpec ReadSpec(string folder)
+    /// <summary>The folder's <c>vlm.json</c>, its base folders made absolute (relative ones are relative to <paramref name="folder"/>) or replaced by <paramref name="bases"/>.</summary>
+    public static VlmModelSpec ReadSpec(string folder, VlmBaseFolders? bases = null)
     {
         string path = Path.Combine(folder, SpecFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"{folder}: no {SpecFile}; not a model folder written by this pipeline", path);
         try
         {
-            return JsonSerializer.Deserialize<VlmModelSpec>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty");
+            var spec = JsonSerializer.Deserialize<VlmModelSpec>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty");
+            string home = Path.GetFullPath(folder);
+            string Absolute(string? overridden, string stored) => Path.GetFullPath(overridden ?? Path.Combine(home, stored));
+            return spec with
+            {
+                Llm = Absolute(bases?.Llm, spec.Llm), Vision = Absolute(bases?.Vision, spec.Vision),
+                Tokenizer = Absolute(bases?.Tokenizer ?? (bases?.Llm is { } llm && spec.Tokenizer == spec.Llm ? llm : null), spec.Tokenizer),
+            };
         }
         catch (JsonException e)
         {
@@ -52,11 +67,12 @@ internal static class VlmModelFolder
     }
 
     /// <summary>The model of <paramref name="folder"/> on <paramref name="device"/> in <paramref name="dtype"/>, in eval mode, with its tokenizer.</summary>
-    public static (VlmModel Model, VlmModelSpec Spec, ITextTokenizer Tokenizer) Read(string folder, torch.Device device, torch.ScalarType dtype)
+    public static (VlmModel Model, VlmModelSpec Spec, ITextTokenizer Tokenizer) Read(string folder, torch.Device device, torch.ScalarType dtype, VlmBaseFolders? bases = null)
     {
-        var spec = ReadSpec(folder);
+        var spec = ReadSpec(folder, bases);
         foreach (var (what, path) in new[] { ("base LLM", spec.Llm), ("base vision tower", spec.Vision), ("tokenizer", spec.Tokenizer) })
-            if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{Path.Combine(folder, SpecFile)}: the {what} folder {path} is gone; the model needs it");
+            if (!Directory.Exists(path))
+                throw new DirectoryNotFoundException($"{Path.Combine(folder, SpecFile)}: the {what} folder {path} is gone; the model needs it (moved? give its new place: LoadFolder(folder, bases: new VlmBaseFolders {{ ... }}))");
         var tokenizer = TextTokenizer.Load(spec.Tokenizer);
         var encoder = new ConversationEncoder(tokenizer, spec.Template);
         string llm = spec.Train == TrainableParts.Full ? Path.Combine(folder, TrainingCheckpoints.LlmFolder) : spec.Llm;

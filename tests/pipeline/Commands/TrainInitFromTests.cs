@@ -42,8 +42,9 @@ public sealed class TrainInitFromTests : IDisposable
         Assert.True(again.Code == 0, again.Out + again.Err);
         using (var spec = JsonDocument.Parse(File.ReadAllBytes(_root.File("second/model/vlm.json"))))
         {
-            Assert.Equal(Path.GetFullPath(llava), spec.RootElement.GetProperty("llm").GetString());
-            Assert.Equal(Path.GetFullPath(llava), spec.RootElement.GetProperty("vision").GetString());
+            // Stored relative to the model folder.
+            Assert.Equal(Path.GetFullPath(llava), Path.GetFullPath(Path.Combine(_root.File("second/model"), spec.RootElement.GetProperty("llm").GetString()!)));
+            Assert.Equal(Path.GetFullPath(llava), Path.GetFullPath(Path.Combine(_root.File("second/model"), spec.RootElement.GetProperty("vision").GetString()!)));
         }
         var predict = CommandHarness.Run(new PredictCommand(), "--weights", _root.File("second/model"), "--image", _root.File("samples/images/shape_00000.png"), "--prompt", "What shape?");
         Assert.True(predict.Code == 0, predict.Out + predict.Err);
