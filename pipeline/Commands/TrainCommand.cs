@@ -51,6 +51,7 @@ internal sealed class TrainCommand : ICommand
         new("weight_decay", "AdamW weight decay (not on biases and norms)", Default: "0"),
         new("max_grad_norm", "gradient clipping norm", Default: Text(Defaults.MaxGradNorm)),
         new("gradient_checkpointing", "recompute activations in the backward pass to save memory", IsFlag: true),
+        new("dataloader_num_workers", "batches loaded (images decoded) ahead of the step in the background", Default: Defaults.DataWorkers.ToString()),
         new("group_by_length", "batch examples of similar length together (mega-batches of 50 global batches sorted by length): less padding", IsFlag: true),
         new("save_steps", "checkpoint every N steps", Default: Defaults.SaveSteps.ToString()),
         new("save_total_limit", "checkpoints kept", Default: Defaults.SaveTotalLimit.ToString()),
@@ -110,6 +111,7 @@ internal sealed class TrainCommand : ICommand
             MaxGradNorm = args.Double("max_grad_norm", Defaults.MaxGradNorm),
             GradientCheckpointing = args.Flag("gradient_checkpointing"),
             GroupByLength = args.Flag("group_by_length"),
+            DataWorkers = args.Int("dataloader_num_workers", Defaults.DataWorkers),
             SaveSteps = args.Int("save_steps", Defaults.SaveSteps),
             SaveTotalLimit = args.Int("save_total_limit", Defaults.SaveTotalLimit),
             LoggingSteps = args.Int("logging_steps", Defaults.LoggingSteps),
@@ -131,7 +133,7 @@ internal sealed class TrainCommand : ICommand
         using (var progress = ProgressReporter.Create(output, "steps", null, logEvery: 0))
         {
             estimator.OnLog = e => progress.WriteLine(
-            $"step {e.Step}  loss {e.Loss:F4}  lr {e.LearningRate:E2}  projector lr {e.ProjectorLearningRate:E2}  grad norm {e.GradNorm:F2}  {e.TokensPerSecond:F0} tokens/s  {e.SamplesPerSecond:F1} samples/s");
+            $"step {e.Step}  loss {e.Loss:F4}  lr {e.LearningRate:E2}  projector lr {e.ProjectorLearningRate:E2}  grad norm {e.GradNorm:F2}  {e.TokensPerSecond:F0} tokens/s  {e.SamplesPerSecond:F1} samples/s  data wait {e.DataWait:P0}");
             estimator.OnEval = e => progress.WriteLine($"step {e.Step}  eval loss {e.Loss:F4} over {e.Tokens} tokens");
             if (DistributedWorld.FromEnvironment().IsMain) estimator.OnStep = (step, _) => progress.Report(step); // one progress line, not one per rank
             using var stop = StopSignals.Create();

@@ -84,7 +84,7 @@ internal static class DemoRun
             LoggingSteps = Math.Max(1, options.Steps / 10), SaveSteps = options.Steps, SaveTotalLimit = 1, Seed = options.Seed,
         });
         trainer.OnLog = entry => log(
-            $"step {entry.Step,5}  loss {entry.Loss:F4}  lr {entry.LearningRate:E2}  grad norm {entry.GradNorm:F2}  {entry.TokensPerSecond:F0} tokens/s");
+            $"step {entry.Step,5}  loss {entry.Loss:F4}  lr {entry.LearningRate:E2}  grad norm {entry.GradNorm:F2}  {entry.TokensPerSecond:F0} tokens/s  data wait {entry.DataWait:P0}");
         trainer.OnStep = onStep;
         double dataSeconds = phase.Elapsed.TotalSeconds;
         phase.Restart();

@@ -13,7 +13,8 @@ internal sealed record TrainerState
 }
 
 /// <summary>One logging line: the mean loss since the last one, learning rates, gradient norm, speed.</summary>
-public sealed record LogEntry(int Step, double Loss, double LearningRate, double ProjectorLearningRate, double GradNorm, double TokensPerSecond, double SamplesPerSecond);
+/// <param name="DataWait">the share of the logging window's time the step spent waiting for its batch (images still decoding): 0 when loading keeps ahead</param>
+public sealed record LogEntry(int Step, double Loss, double LearningRate, double ProjectorLearningRate, double GradNorm, double TokensPerSecond, double SamplesPerSecond, double DataWait = 0);
 
 /// <summary>The mean loss over the validation set at one step.</summary>
 public sealed record EvalEntry(int Step, double Loss, int Tokens);

@@ -18,6 +18,7 @@ internal sealed class TrainingEvents(string folder)
         _writer.add_scalar("train/projector_learning_rate", (float)entry.ProjectorLearningRate, entry.Step);
         _writer.add_scalar("train/grad_norm", (float)entry.GradNorm, entry.Step);
         _writer.add_scalar("train/tokens_per_second", (float)entry.TokensPerSecond, entry.Step);
+        _writer.add_scalar("train/data_wait", (float)entry.DataWait, entry.Step);
         _writer.add_scalar("train/samples_per_second", (float)entry.SamplesPerSecond, entry.Step);
     }
 

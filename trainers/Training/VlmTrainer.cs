@@ -81,12 +81,12 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
 
         var device = model.LanguageModel.HeadWeight.device;
         var order = new EpochOrder(examples.Count, options.Seed, options.GroupByLength ? [.. examples.Select(e => e.InputIds.Length)] : null, perStep);
-        Task<TrainingBatch>? next = null;
         TrainingBatch Load(int step, int micro) => TrainingBatch.Create(
             [.. Enumerable.Range(0, options.PerDeviceTrainBatchSize).Select(j => examples[order[(long)step * perStep + micro * perMicro + world.Rank * options.PerDeviceTrainBatchSize + j]])],
             images, options.ImageRoot);
+        var batches = new BatchQueue(Load, start, total, options.GradientAccumulationSteps, options.DataWorkers);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        double lossSum = 0; long tokens = 0, samples = 0; int lossSteps = 0;
+        double lossSum = 0, waited = 0; long tokens = 0, samples = 0; int lossSteps = 0;
         // Asked to stop, every rank stops at the same step boundary, whichever got the signal first
         // (a rank alone in a collective would wait forever): the ranks agree on it once per step.
         bool Stopping() => _ranks.Sum(cancellation.IsCancellationRequested ? 1 : 0) > 0;
@@ -101,11 +101,8 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
             {
                 for (int micro = 0; micro < options.GradientAccumulationSteps; micro++)
                 {
-                    var batch = next?.Result ?? Load(step, micro);
-                    // Decode the next batch's images while this one trains.
-                    int nextMicro = micro + 1 < options.GradientAccumulationSteps ? micro + 1 : 0;
-                    int nextStep = nextMicro == 0 ? step + 1 : step;
-                    next = nextStep < total ? Task.Run(() => Load(nextStep, nextMicro)) : null;
+                    var (batch, wait) = batches.Take();
+                    waited += wait;
                     var (ids, keep, labels, pixels) = batch.ToTensors(device);
                     var (loss, labelled) = model.Loss(ids, keep, labels, pixels);
                     // Each rank's mean loss weighted by its share of the global micro-batch's labelled tokens, so that the
@@ -133,11 +130,12 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                 if (done % options.LoggingSteps == 0 || done == total)
                 {
                     double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
-                    var entry = new LogEntry(done, lossSum / lossSteps, groups[^1].LearningRate, groups[0].LearningRate, norm, _ranks.Sum(tokens) / seconds, _ranks.Sum(samples) / seconds);
+                    var entry = new LogEntry(done, lossSum / lossSteps, groups[^1].LearningRate, groups[0].LearningRate, norm, _ranks.Sum(tokens) / seconds, _ranks.Sum(samples) / seconds,
+                        Math.Min(1, waited / seconds));
                     _log.Add(entry);
                     events?.Write(entry);
                     if (world.IsMain) log?.Invoke(entry);
-                    lossSum = 0; lossSteps = 0; tokens = 0; samples = 0;
+                    lossSum = 0; lossSteps = 0; tokens = 0; samples = 0; waited = 0;
                     clock.Restart();
                 }
                 if (validation is { Count: > 0 } && (done == total || (options.EvalSteps > 0 && done % options.EvalSteps == 0)))
@@ -151,7 +149,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                 bool stopping = Stopping();
                 if (done % options.SaveSteps == 0 || done == total || stopping)
                 {
-                    next?.Wait();
+                    batches.WaitAll();
                     var randomStates = _ranks.RandomStates();
                     if (world.IsMain)
                         TrainingCheckpoints.Save(options.OutputDir, model, optimizer,
@@ -162,7 +160,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                 }
                 if (stopping && done < total)
                 {
-                    next?.Wait();
+                    batches.WaitAll();
                     throw new TrainingInterruptedException(done, Path.Combine(options.OutputDir, $"checkpoint-{done}"));
                 }
             }

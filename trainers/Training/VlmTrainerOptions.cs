@@ -64,6 +64,8 @@ public sealed record VlmTrainerOptions
     /// shuffled order is sorted within mega-batches of 50 global batches, so a batch pads little.
     /// </summary>
     public bool GroupByLength { get; init; }
+    /// <summary>Batches loaded (images decoded) ahead of the step in background tasks; 0 loads each batch when its step needs it.</summary>
+    public int DataWorkers { get; init; } = 2;
     /// <summary>The folder the shards' image paths are relative to.</summary>
     public string ImageRoot { get; init; } = ".";
     /// <summary>Evaluate on the validation set every this many steps (0: only after the last step); needs a validation set.</summary>
@@ -93,6 +95,7 @@ public sealed record VlmTrainerOptions
         if (SaveTotalLimit < 1) throw new ArgumentException("save_total_limit must be at least 1");
         if (WarmupSteps < 0) throw new ArgumentException("warmup_steps cannot be negative");
         if (EvalSteps < 0) throw new ArgumentException("eval_steps cannot be negative");
+        if (DataWorkers < 0) throw new ArgumentException("dataloader_num_workers cannot be negative");
         if (Train == TrainableParts.ProjectorAndLora)
         {
             Positive(LoraRank, "lora_rank");
