@@ -14,6 +14,19 @@ public sealed record ConversationRecord(string Id, string? Image, IReadOnlyList<
 {
     /// <summary>Where the image goes in a turn's text, as LLaVA files mark it.</summary>
     public const string ImageTag = "<image>";
+
+    /// <summary>
+    /// The one rule for where an untagged image goes, for training data and questions alike: a
+    /// record with an image but no <c>&lt;image&gt;</c> tag gets the tag and a newline before its first
+    /// turn, where LLaVA puts it. A tag without an image is an error.
+    /// </summary>
+    public ConversationRecord WithImageTag()
+    {
+        bool tagged = Turns.Any(t => t.Text.Contains(ImageTag, StringComparison.Ordinal));
+        if (tagged && Image is null) throw new ArgumentException($"the conversation has an {ImageTag} tag but no image");
+        if (Image is null || tagged || Turns.Count == 0) return this;
+        return this with { Turns = [Turns[0] with { Text = ImageTag + "\n" + Turns[0].Text }, .. Turns.Skip(1)] };
+    }
 }
 
 /// <summary>

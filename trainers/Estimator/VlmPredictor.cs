@@ -129,10 +129,7 @@ internal sealed class VlmPredictor : IDisposable
         if (input.History.Length % 2 != 0) throw new ArgumentException($"the history has {input.History.Length} turns; it needs user/assistant pairs");
         bool hasImage = !string.IsNullOrEmpty(input.Image) || input.ImageBytes.Length > 0;
         var turns = input.History.Select((text, i) => new Turn(i % 2 == 0 ? Speaker.Human : Speaker.Assistant, text)).Append(new Turn(Speaker.Human, input.Prompt)).ToList();
-        bool tagged = turns.Any(t => t.Text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal));
-        if (tagged && !hasImage) throw new ArgumentException($"the conversation has an {ConversationRecord.ImageTag} tag but no image was given");
-        if (hasImage && !tagged) turns[0] = turns[0] with { Text = ConversationRecord.ImageTag + "\n" + turns[0].Text };
-        return new ConversationRecord("prompt", hasImage ? "image" : null, turns);
+        return new ConversationRecord("prompt", hasImage ? "image" : null, turns).WithImageTag();
     }
 
     Tensor ImagePixels(VlmInput input) => string.IsNullOrEmpty(input.Image)

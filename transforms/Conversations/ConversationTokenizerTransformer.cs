@@ -65,8 +65,6 @@ public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
         bool hasImage = image().Length > 0;
         var turns = ConversationJson.Parse(conversations(), hasImage ? 1 : 0, out string? reason);
         if (turns is null) return (null, reason!);
-        if (hasImage && !turns.Any(t => t.Text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)))
-            turns = [turns[0] with { Text = ConversationRecord.ImageTag + "\n" + turns[0].Text }, .. turns.Skip(1)];
-        return (_encoder.Encode(new ConversationRecord("", hasImage ? image() : null, turns), _maxTokens), "");
+        return (_encoder.Encode(new ConversationRecord("", hasImage ? image() : null, turns).WithImageTag(), _maxTokens), "");
     }
 }
