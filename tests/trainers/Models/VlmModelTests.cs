@@ -135,27 +135,13 @@ public class VlmModelTests
     [Fact]
     public void Gradient_checkpointing_gives_the_same_loss_and_gradients()
     {
-        var grads = new List<Tensor[]>();
-        var losses = new List<float>();
-        foreach (bool checkpointing in new[] { false, true })
+        var runs = new[] { false, true }.Select(checkpointing =>
         {
             using var model = TinyModels.Vlm(seed: 5);
-            model.train();
             model.LanguageModel.GradientCheckpointing = checkpointing;
-            model.LossChunkRows = 3; // several chunks of the loss, the last one short
-            var ids = Ids(WithImage(2, 4));
-            var labels = ids.clone();
-            labels[0, ..6] = full(6, -100L, dtype: int64);
-            manual_seed(9);
-            var pixels = randn(1, 3, 16, 16);
-            var (loss, _) = model.Loss(ids, ones_like(ids), labels, pixels);
-            losses.Add(loss.item<float>());
-            loss.backward();
-            grads.Add([.. model.LanguageModel.parameters().Select(p => p.grad!.clone())]);
-        }
-        Assert.Equal(losses[0], losses[1], 5);
-        Assert.Equal(grads[0].Length, grads[1].Length);
-        for (int i = 0; i < grads[0].Length; i++) Assert.True(grads[0][i].allclose(grads[1][i], rtol: 1e-5, atol: 1e-7), $"parameter {i}");
+            return LossAndGradients(model);
+        }).ToList();
+        AssertSame(runs[0], runs[1], rtol: 1e-5, atol: 1e-7);
     }
 
     [Theory]
@@ -164,30 +150,38 @@ public class VlmModelTests
     [InlineData(false, false)]
     public void The_fused_chunked_loss_gives_the_plain_loss_and_gradients(bool tied, bool headTrains)
     {
-        var grads = new List<Tensor[]>();
-        var losses = new List<float>();
-        foreach (bool fused in new[] { false, true })
+        var runs = new[] { false, true }.Select(fused =>
         {
             manual_seed(5);
-            using var model = new VlmModel(TinyModels.Vision(), new Qwen2ForCausalLM(TinyModels.Text(tied)), TinyModels.ImageToken);
-            model.train();
-            model.FusedLoss = fused;
-            model.LossChunkRows = 3; // several chunks, the last one short
+            using var model = new VlmModel(TinyModels.Vision(), new Qwen2ForCausalLM(TinyModels.Text(tied)), TinyModels.ImageToken) { FusedLoss = fused };
             foreach (var p in model.LanguageModel.parameters()) p.requires_grad = true;
             if (!headTrains) model.LanguageModel.HeadWeight.requires_grad = false;
-            var ids = Ids(WithImage(2, 4));
-            var labels = ids.clone();
-            labels[0, ..6] = full(6, -100L, dtype: int64);
-            manual_seed(9);
-            var pixels = randn(1, 3, 16, 16);
-            var (loss, _) = model.Loss(ids, ones_like(ids), labels, pixels);
-            losses.Add(loss.item<float>());
-            loss.backward();
-            grads.Add([.. model.LanguageModel.parameters().Select(p => p.grad is null ? zeros(1) : p.grad.clone())]);
-        }
-        Assert.Equal(losses[0], losses[1], 5);
-        Assert.Equal(grads[0].Length, grads[1].Length);
-        for (int i = 0; i < grads[0].Length; i++) Assert.True(grads[0][i].allclose(grads[1][i], rtol: 1e-4, atol: 1e-6), $"parameter {i}: max |diff| {(grads[0][i] - grads[1][i]).abs().max().item<float>()}");
+            return LossAndGradients(model);
+        }).ToList();
+        AssertSame(runs[0], runs[1], rtol: 1e-4, atol: 1e-6);
+    }
+
+    /// <summary>The training loss of one image-and-text batch (several loss chunks, the last one short) and the LLM's gradients (zeros(1) where none).</summary>
+    static (float Loss, Tensor[] Gradients) LossAndGradients(VlmModel model)
+    {
+        model.train();
+        model.LossChunkRows = 3;
+        var ids = Ids(WithImage(2, 4));
+        var labels = ids.clone();
+        labels[0, ..6] = full(6, -100L, dtype: int64);
+        manual_seed(9);
+        var pixels = randn(1, 3, 16, 16);
+        var (loss, _) = model.Loss(ids, ones_like(ids), labels, pixels);
+        loss.backward();
+        return (loss.item<float>(), [.. model.LanguageModel.parameters().Select(p => p.grad is null ? zeros(1) : p.grad.clone())]);
+    }
+
+    static void AssertSame((float Loss, Tensor[] Gradients) a, (float Loss, Tensor[] Gradients) b, double rtol, double atol)
+    {
+        Assert.Equal(a.Loss, b.Loss, 5);
+        Assert.Equal(a.Gradients.Length, b.Gradients.Length);
+        for (int i = 0; i < a.Gradients.Length; i++)
+            Assert.True(a.Gradients[i].allclose(b.Gradients[i], rtol: rtol, atol: atol), $"parameter {i}: max |diff| {(a.Gradients[i] - b.Gradients[i]).abs().max().item<float>()}");
     }
 
     [Fact]
