@@ -41,7 +41,7 @@ internal static class LlavaHfExport
         Json(temp, "processor_config.json", new JsonObject
         {
             ["processor_class"] = "LlavaProcessor",
-            ["image_token"] = ChatTemplateJinja.ImageToken(spec.Format),
+            ["image_token"] = ChatTemplate.Of(spec.Format).ImageToken,
             ["patch_size"] = tower.PatchSize,
             ["vision_feature_select_strategy"] = model.DropsFirstToken ? "default" : "full",
             // CLIP's class token is one feature beyond the patches; "default" then drops it again.

@@ -31,9 +31,7 @@ internal static class VlmCheckpoints
         bool llmIsLlava = LlavaHfFolder.Is(llm.Config), visionIsLlava = LlavaHfFolder.Is(vision.Config);
         var towerConfig = VisionConfig.From(visionIsLlava ? LlavaHfFolder.Section(vision.Config, "vision_config") : vision.Config);
         if (!visionIsLlava) ExpectedTensor.CheckAll(vision, towerConfig.ExpectedTensors());
-        var languageModel = llmIsLlava
-            ? TextFamilies.Of(LlavaHfFolder.Section(llm.Config, "text_config")).Create(LlavaHfFolder.Section(llm.Config, "text_config"), checkpoint: null)
-            : CausalLanguageModel.Create(llm.Config, llm);
+        var languageModel = llmIsLlava ? LlavaHfFolder.LanguageModel(llm.Config) : CausalLanguageModel.Create(llm.Config, llm);
         if (llmIsLlava)
         {
             features = LlavaHfFolder.Features(llm.Config);
@@ -52,7 +50,12 @@ internal static class VlmCheckpoints
         ModuleWeights.Load(model, vision, "vision_tower.", visionIsLlava
             ? LlavaHfFolder.Part("vision_tower.")
             : key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? "vision_tower." + key : null);
-        if (llmIsLlava) ModuleWeights.Load(model, llm, "multi_modal_projector.", LlavaHfFolder.Part("multi_modal_projector."));
+        if (llmIsLlava)
+        {
+            ModuleWeights.Load(model, llm, "multi_modal_projector.", LlavaHfFolder.Part("multi_modal_projector."));
+            LlavaHfFolder.CheckEveryTensorHasAPart(llm);
+        }
+        if (visionIsLlava) LlavaHfFolder.CheckEveryTensorHasAPart(vision);
         return model;
     }
 

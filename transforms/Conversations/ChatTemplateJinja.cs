@@ -14,9 +14,6 @@ public static class ChatTemplateJinja
 {
     static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>The text of the token that image features replace.</summary>
-    public static string ImageToken(ChatFormat format) => ChatTemplate.Of(format).ImageToken;
-
     public static string For(ChatTemplateOptions options)
     {
         var t = ChatTemplate.Of(options.Format);

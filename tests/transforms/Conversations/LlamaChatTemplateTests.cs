@@ -98,6 +98,6 @@ public sealed class LlamaChatTemplateTests : IDisposable
         Assert.Contains("\"ASSISTANT: \"", jinja);
         Assert.Contains("\"</s>\"", jinja);
         Assert.Contains("\"<image>\\n\"", jinja);
-        Assert.Equal("<image>", ChatTemplateJinja.ImageToken(ChatFormat.Llama3));
+        Assert.Equal("<image>", ChatTemplate.Of(ChatFormat.Llama3).ImageToken);
     }
 }

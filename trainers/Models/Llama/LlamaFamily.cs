@@ -4,26 +4,23 @@ using Vlm.Trainers.Models.Text;
 namespace Vlm.Trainers.Models.Llama;
 
 /// <summary>The Llama family (<c>model_type</c> <c>llama</c>): Llama 2 and 3, Vicuna, the LLM of LLaVA-1.5.</summary>
-internal sealed class LlamaFamily : TextFamily
+internal sealed class LlamaFamily : TextFamily<LlamaConfig>
 {
     public static readonly LlamaFamily Instance = new();
 
     public override IReadOnlyList<string> ModelTypes => [LlamaConfig.ModelType];
 
-    public override CausalLanguageModel Create(HfConfig config, CheckpointFolder? checkpoint)
-    {
-        var llama = LlamaConfig.From(config);
-        if (checkpoint is not null) ExpectedTensor.CheckAll(checkpoint, llama.ExpectedTensors());
-        return new LlamaForCausalLM(llama);
-    }
+    protected override LlamaConfig ReadConfig(HfConfig config) => LlamaConfig.From(config);
+
+    protected override CausalLanguageModel Build(LlamaConfig config) => new LlamaForCausalLM(config);
 
     /// <summary>Untied head and grouped-query attention, as Llama 3's small models.</summary>
-    public override CausalLanguageModel Tiny(TinyModelOptions options, int vocabulary) => new LlamaForCausalLM(new LlamaConfig
+    protected override LlamaConfig TinyConfig(TinyModelOptions options, int vocabulary) => new LlamaConfig
     {
         VocabSize = vocabulary, HiddenSize = options.TextHiddenSize, IntermediateSize = options.TextIntermediateSize, NumHiddenLayers = options.TextLayers,
         NumAttentionHeads = options.TextHeads, NumKeyValueHeads = options.TextKeyValueHeads, HeadDim = options.TextHiddenSize / options.TextHeads,
         RmsNormEps = 1e-5, RopeTheta = 500_000,
-    });
+    };
 
     public override string DefaultLoraTargets => "q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj";
 

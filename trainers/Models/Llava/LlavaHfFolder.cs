@@ -57,20 +57,40 @@ internal static class LlavaHfFolder
     /// <summary>Reads a folder written by <see cref="Write"/> (or by Hugging Face, with an LLM of a built-in family and a CLIP or SigLIP tower).</summary>
     public static VlmModel Load(string folder)
     {
-        using var checkpoint = CheckpointFolder.Open(folder);
-        var config = checkpoint.Config;
-        if (config.String("model_type") != "llava")
-            throw new CheckpointFormatException(config.Path, null, $"model_type is '{config.String("model_type")}', not 'llava'");
+        long imageToken;
+        using (var checkpoint = CheckpointFolder.Open(folder))
+        {
+            if (!Is(checkpoint.Config))
+                throw new CheckpointFormatException(checkpoint.Config.Path, null, $"model_type is '{checkpoint.Config.String("model_type")}', not 'llava'");
+            imageToken = checkpoint.Config.Int("image_token_index");
+        }
+        // One loader for LLaVA folders, whether they hold the whole model or serve as a base.
+        var model = VlmCheckpoints.Load(folder, folder, imageToken);
+        model.eval();
+        return model;
+    }
+
+    /// <summary>The LLM a LLaVA config's <c>text_config</c> describes: a family transformers has built in.</summary>
+    public static CausalLanguageModel LanguageModel(HfConfig config)
+    {
         var text = Section(config, "text_config");
-        var vision = Section(config, "vision_config");
-        var features = Features(config);
         var family = TextFamilies.Of(text);
         if (!family.IsTransformersBuiltIn)
             throw new CheckpointFormatException(config.Path, null, $"text_config's model_type '{family}' is not one transformers' LLaVA holds");
-        var model = new VlmModel(VisionConfig.From(vision), family.Create(text, checkpoint: null), config.Int("image_token_index"), features);
-        ModuleWeights.Load(model, checkpoint, "", ModuleName);
-        model.eval();
-        return model;
+        return family.Create(text, checkpoint: null);
+    }
+
+    /// <summary>
+    /// Refuses a LLaVA folder holding tensors of no part of a LLaVA model (another model's file):
+    /// each part loads only its own keys, so without this a stray tensor would pass unnoticed.
+    /// </summary>
+    public static void CheckEveryTensorHasAPart(CheckpointFolder checkpoint)
+    {
+        string[] parts = ["language_model.", "vision_tower.", "multi_modal_projector."];
+        var stray = checkpoint.Names.Where(key => ModuleName(key) is { } name && !parts.Any(p => name.StartsWith(p, StringComparison.Ordinal))).Order(StringComparer.Ordinal).ToList();
+        if (stray.Count > 0)
+            throw new CheckpointFormatException(checkpoint.Folder, stray[0],
+                $"{stray.Count} tensor(s) belong to no part of a LLaVA model ({string.Join(", ", stray.Take(5))}); is this the right kind of checkpoint?");
     }
 
     /// <summary>Whether a <c>config.json</c> is a LLaVA folder's.</summary>

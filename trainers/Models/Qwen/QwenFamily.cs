@@ -5,25 +5,22 @@ using Vlm.Trainers.Models.Text;
 namespace Vlm.Trainers.Models.Qwen;
 
 /// <summary>The original Qwen-7B/14B/72B (<c>model_type</c> <c>qwen</c>, <c>QWenLMHeadModel</c>, <c>qwen.tiktoken</c>): loads in transformers only with <c>trust_remote_code</c>.</summary>
-internal sealed class QwenFamily : TextFamily
+internal sealed class QwenFamily : TextFamily<QwenConfig>
 {
     public static readonly QwenFamily Instance = new();
 
     public override IReadOnlyList<string> ModelTypes => [QwenConfig.ModelType];
 
-    public override CausalLanguageModel Create(HfConfig config, CheckpointFolder? checkpoint)
-    {
-        var qwen = QwenConfig.From(config);
-        if (checkpoint is not null) ExpectedTensor.CheckAll(checkpoint, qwen.ExpectedTensors());
-        return new QwenLMHeadModel(qwen);
-    }
+    protected override QwenConfig ReadConfig(HfConfig config) => QwenConfig.From(config);
+
+    protected override CausalLanguageModel Build(QwenConfig config) => new QwenLMHeadModel(config);
 
     /// <summary>Untied head, one key/value head per head; Qwen's config records twice the MLP width.</summary>
-    public override CausalLanguageModel Tiny(TinyModelOptions options, int vocabulary) => new QwenLMHeadModel(new QwenConfig
+    protected override QwenConfig TinyConfig(TinyModelOptions options, int vocabulary) => new QwenConfig
     {
         VocabSize = vocabulary, HiddenSize = options.TextHiddenSize, IntermediateSize = 2 * options.TextIntermediateSize,
         NumHiddenLayers = options.TextLayers, NumAttentionHeads = options.TextHeads, KvChannels = options.TextHiddenSize / options.TextHeads,
-    });
+    };
 
     public override string DefaultLoraTargets => "c_attn|w1|w2";
 

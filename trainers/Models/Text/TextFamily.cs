@@ -35,3 +35,29 @@ internal abstract class TextFamily
 
     public override string ToString() => ModelTypes[0];
 }
+
+/// <summary>
+/// A family with its config record <typeparamref name="TConfig"/>: reading the config, checking the
+/// checkpoint's tensor shapes against it before any module is built, and building, done once here
+/// for every family.
+/// </summary>
+internal abstract class TextFamily<TConfig> : TextFamily where TConfig : ILanguageModelConfig
+{
+    /// <summary>The family's config record from a <c>config.json</c> (errors name the file and field).</summary>
+    protected abstract TConfig ReadConfig(HfConfig config);
+
+    /// <summary>The config of a small random model of this family.</summary>
+    protected abstract TConfig TinyConfig(TinyModelOptions options, int vocabulary);
+
+    /// <summary>The family's model for a config.</summary>
+    protected abstract CausalLanguageModel Build(TConfig config);
+
+    public sealed override CausalLanguageModel Create(HfConfig config, CheckpointFolder? checkpoint)
+    {
+        var settings = ReadConfig(config);
+        if (checkpoint is not null) ExpectedTensor.CheckAll(checkpoint, settings.ExpectedTensors());
+        return Build(settings);
+    }
+
+    public sealed override CausalLanguageModel Tiny(TinyModelOptions options, int vocabulary) => Build(TinyConfig(options, vocabulary));
+}

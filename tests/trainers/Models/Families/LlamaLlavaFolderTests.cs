@@ -38,4 +38,22 @@ public sealed class LlamaLlavaFolderTests : IDisposable
         var keep = ones_like(ids);
         Assert.True(model.Logits(ids, keep, pixels).allclose(loaded.Logits(ids, keep, pixels), rtol: 0, atol: 1e-6));
     }
+
+    [Fact]
+    public void A_llava_folder_with_a_tensor_of_no_part_is_refused_naming_it()
+    {
+        manual_seed(5);
+        using (var model = new VlmModel(new VisionConfig { HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 },
+            new LlamaForCausalLM(new LlamaConfig { VocabSize = 50, HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 4 }), imageTokenId: 49))
+            LlavaHfFolder.Write(model, _root.File("llava"));
+        string weights = _root.File("llava/model.safetensors");
+        List<KeyValuePair<string, Tensor>> tensors;
+        using (var file = Vlm.Trainers.Checkpoints.SafetensorsFile.Open(weights))
+            tensors = [.. file.Names.Select(n => KeyValuePair.Create(n, file.Read(n))), KeyValuePair.Create("text_model.embeddings.weight", zeros(4, 4))];
+        Vlm.Trainers.Checkpoints.SafetensorsWriter.Write(weights, tensors);
+
+        var e = Assert.Throws<Vlm.Trainers.Checkpoints.CheckpointFormatException>(() => LlavaHfFolder.Load(_root.File("llava")));
+        Assert.Contains("text_model.embeddings.weight", e.Message);
+        Assert.Contains("belong to no part of a LLaVA model", e.Message);
+    }
 }

@@ -13,14 +13,14 @@ namespace Vlm.Tests.Trainers.Models.Families;
 public class TextFamiliesTests
 {
     /// <summary>A family defined here alone: a Llama-shaped decoder under its own <c>model_type</c> and config record.</summary>
-    sealed class FakeFamily : TextFamily
+    sealed class FakeFamily : TextFamily<FakeConfig>
     {
         public const string Type = "fake_lm_for_tests";
         public static readonly FakeFamily Instance = new();
         public override IReadOnlyList<string> ModelTypes => [Type];
-        public override CausalLanguageModel Create(HfConfig config, CheckpointFolder? checkpoint) => new FakeForCausalLM(FakeConfig.From(config));
-        public override CausalLanguageModel Tiny(TinyModelOptions options, int vocabulary) =>
-            new FakeForCausalLM(new FakeConfig(vocabulary, options.TextHiddenSize, options.TextLayers, options.TextHeads));
+        protected override FakeConfig ReadConfig(HfConfig config) => FakeConfig.From(config);
+        protected override FakeConfig TinyConfig(TinyModelOptions options, int vocabulary) => new(vocabulary, options.TextHiddenSize, options.TextLayers, options.TextHeads);
+        protected override CausalLanguageModel Build(FakeConfig config) => new FakeForCausalLM(config);
         public override string DefaultLoraTargets => "q_proj|v_proj";
         public override bool IsTransformersBuiltIn => false;
         public override void WriteTinyTokenizer(string folder, TinyModelOptions options)
