@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorchSharp;
 using Vlm.Trainers.Training;
 using static TorchSharp.torch;
@@ -65,20 +64,16 @@ internal static class LengthGroupingBench
         {
             var rows = order.Skip((p < 0 ? positions[0] : positions[p]) * batch).Take(batch).ToArray();
             int width = rows.Max(i => lengths[i]);
-            var clock = Stopwatch.StartNew();
+            double step;
             using (var scope = NewDisposeScope())
             {
                 // Right-padded as the trainer pads: padding masked out of attention and of the loss.
                 var ids = randint(1000, 30000, [rows.Length, width]);
                 var keep = tensor(rows.SelectMany(i => Enumerable.Range(0, width).Select(t => t < lengths[i] ? 1L : 0L)).ToArray(), [rows.Length, width]);
-                var labels = ids.masked_fill(keep.eq(0L), -100L);
-                var (loss, _) = model.Loss(ids, keep, labels, null);
-                loss.backward();
-                optimizer.StepOnce();
-                optimizer.ZeroGrad();
+                step = BenchStep.Run(model, optimizer, ids, keep, ids.masked_fill(keep.eq(0L), -100L));
             }
             if (p < 0) continue; // warm-up
-            seconds += clock.Elapsed.TotalSeconds;
+            seconds += step;
             tokens += rows.Sum(i => lengths[i]);
         }
         return tokens / seconds;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
 using Vlm.Trainers.Models.Llava;
@@ -61,15 +60,8 @@ internal static class LossMemoryBench
         var times = new List<double>();
         for (int step = 0; step < Steps; step++)
         {
-            var clock = Stopwatch.StartNew();
-            using (var scope = NewDisposeScope())
-            {
-                var (loss, _) = model.Loss(ids, keep, labels, null);
-                loss.backward();
-                optimizer.StepOnce();
-                optimizer.ZeroGrad();
-            }
-            if (step > 0) times.Add(clock.Elapsed.TotalSeconds);
+            double seconds = BenchStep.Run(model, optimizer, ids, keep, labels);
+            if (step > 0) times.Add(seconds);
         }
         times.Sort();
         output.WriteLine(JsonSerializer.Serialize(new { peak_bytes = PeakMemory.Bytes(), step_seconds = times[times.Count / 2] }));

@@ -87,15 +87,8 @@ internal static class TrainingStepBench
         var times = new List<double>();
         for (int step = 0; step < steps + 1; step++)
         {
-            var clock = Stopwatch.StartNew();
-            using (var scope = NewDisposeScope())
-            {
-                var (loss, _) = model.Loss(ids, keep, labels, null);
-                loss.backward();
-                optimizer.StepOnce();
-                optimizer.ZeroGrad();
-            }
-            if (step > 0) times.Add(clock.Elapsed.TotalSeconds); // the first step allocates the optimizer state
+            double seconds = BenchStep.Run(model, optimizer, ids, keep, labels);
+            if (step > 0) times.Add(seconds); // the first step allocates the optimizer state
         }
         times.Sort();
         long peak = PeakMemory.Bytes(); // before the GEMM measurement, whose head-sized product would set its own peak
