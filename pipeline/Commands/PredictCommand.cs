@@ -41,12 +41,11 @@ internal sealed class PredictCommand : ICommand
             using var batched = new MLContext().Vlm().LoadFolder(weights);
             var started = System.Diagnostics.Stopwatch.StartNew();
             var lines = new List<string>(questions.Count);
-            for (int at = 0; at < questions.Count; at += batch)
+            foreach (var chunk in questions.Chunk(batch))
             {
-                var chunk = questions.Skip(at).Take(batch).ToList();
                 var answers = batched.Predictor.Answers([.. chunk.Select(q => q.Input)], generation);
                 lines.AddRange(chunk.Zip(answers, (q, a) => JsonSerializer.Serialize(new { id = q.Id, answer = a })));
-                output.WriteLine($"answered {Math.Min(at + batch, questions.Count)}/{questions.Count}");
+                output.WriteLine($"answered {lines.Count}/{questions.Count}");
             }
             AtomicFile.WriteAllText(target, string.Concat(lines.Select(l => l + "\n")));
             output.WriteLine($"wrote    {Path.GetFullPath(target)} ({questions.Count} answers, {started.Elapsed.TotalSeconds:F1} s, batches of {batch})");
