@@ -34,6 +34,30 @@ public static class VlmTransformsCatalog
     /// <param name="folder">The ETL output folder.</param>
     public static IDataView LoadShards(this DataOperationsCatalog catalog, string folder) => ShardDataView.Open(folder);
 
+    /// <summary>
+    /// Writes the output of the ETL chain (<c>LoadConversations</c> -> <c>CheckImages</c> ->
+    /// <c>TokenizeConversations</c> -> <c>ApplyLengthPolicy</c>) as Parquet shards with the manifest and
+    /// rejects file that <c>vlm prepare</c> writes for the same settings (the same bytes; with
+    /// <see cref="LengthPolicy.Truncate"/> a cut row's <c>text</c> keeps the whole conversation, where
+    /// <c>vlm prepare</c> stops reading it shortly after the cut), so that
+    /// <see cref="LoadShards"/> and the trainer read them. Rejected rows go to <c>rejects.jsonl</c>. A folder
+    /// already holding these rows is left as it is (finished shards are skipped); one made from other
+    /// inputs is refused unless <paramref name="overwrite"/>.
+    /// </summary>
+    /// <param name="catalog">The data catalog.</param>
+    /// <param name="rows">The chain's output, e.g. <c>steps.Fit(records).Transform(records)</c>.</param>
+    /// <param name="folder">The output folder.</param>
+    /// <param name="recordsPerShard">Input records per shard; the ETL's default when null.</param>
+    /// <param name="overwrite">Replace output made from other inputs instead of refusing.</param>
+    /// <returns>The manifest written.</returns>
+    public static EtlManifest SaveAsShards(this DataOperationsCatalog catalog, IDataView rows, string folder, int? recordsPerShard = null, bool overwrite = false)
+    {
+        var (options, tokenizer) = EtlChain.Of(rows, folder);
+        options = options with { RecordsPerShard = recordsPerShard ?? options.RecordsPerShard, Overwrite = overwrite };
+        var result = new EtlRunner(tokenizer, options).WriteAsync(_ => rows).GetAwaiter().GetResult();
+        return result.Manifest ?? throw new InvalidOperationException($"{folder}: no manifest was written");
+    }
+
     /// <summary>Resolves <c>image</c> under <paramref name="imageRoot"/>, checks it decodes, adds <c>image_sha256</c>.</summary>
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="imageRoot">The folder image paths are relative to; paths that leave it are rejected.</param>

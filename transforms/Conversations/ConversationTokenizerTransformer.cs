@@ -29,6 +29,8 @@ public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
 
     public ChatTemplateOptions Template { get; }
 
+    internal ITextTokenizer Tokenizer => _encoder.Tokenizer;
+
     /// <summary>The id that marks image positions in <c>input_ids</c>.</summary>
     public int ImageTokenId => _encoder.ImageTokenId;
 

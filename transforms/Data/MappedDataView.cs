@@ -6,6 +6,10 @@ namespace Vlm.Transforms.Data;
 /// <summary>The input's rows with a <see cref="ColumnMappingTransformer"/>'s columns added.</summary>
 internal sealed class MappedDataView(IDataView input, DataViewSchema schema, ColumnMappingTransformer transformer) : IDataView
 {
+    /// <summary>The view this one adds columns to, and the transformer that adds them (how a chain's settings are found again).</summary>
+    public IDataView Input => input;
+    public ColumnMappingTransformer Transformer => transformer;
+
     public bool CanShuffle => false;
     public DataViewSchema Schema => schema;
     public long? GetRowCount() => input.GetRowCount();

@@ -34,6 +34,10 @@ public sealed class ConversationDataView : IDataView
         Schema = builder.ToSchema();
     }
 
+    internal EtlSource Source => _source;
+    internal int Seed => _seed;
+    internal bool AllowPartial => _allowPartial;
+
     public bool CanShuffle => false;
     public DataViewSchema Schema { get; }
     public long? GetRowCount() => null;

@@ -53,7 +53,15 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
             .Append(new ColumnMappingEstimator<ConversationTokenizerTransformer>(_tokenize))
             .Append(new ColumnMappingEstimator<LengthPolicyTransformer>(new LengthPolicyTransformer(options.MaxLength, options.LengthPolicy, _tokenize.ImageTokenId)));
 
-    public async Task<EtlResult> RunAsync(IProgress<long>? progress = null, CancellationToken cancellation = default)
+    public Task<EtlResult> RunAsync(IProgress<long>? progress = null, CancellationToken cancellation = default) =>
+        WriteAsync(source =>
+        {
+            var records = new ConversationDataView(source, options.Seed, options.AllowPartial);
+            return Steps(source).Fit(records).Transform(records);
+        }, progress, cancellation);
+
+    /// <summary>Writes the shards from each source's rows as <paramref name="rowsOf"/> gives them: the ETL steps' output columns.</summary>
+    internal async Task<EtlResult> WriteAsync(Func<EtlSource, IDataView> rowsOf, IProgress<long>? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
         // The manifest and the fingerprint record the format in effect, never "auto".
@@ -70,8 +78,7 @@ public sealed class EtlRunner(ITextTokenizer tokenizer, EtlOptions options)
 
         foreach (var source in options.Sources)
         {
-            var records = new ConversationDataView(source, options.Seed, options.AllowPartial);
-            var view = Steps(source).Fit(records).Transform(records);
+            var view = rowsOf(source);
             using var cursor = view.GetRowCursor(view.Schema);
             var row = new EtlRow(cursor);
             while (cursor.MoveNext())

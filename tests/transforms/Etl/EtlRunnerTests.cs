@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Microsoft.ML;
+using Vlm.Datasets.Tokenizers;
+using Vlm.Transforms;
 using Vlm.Datasets.Shards;
 using Vlm.Tests.Datasets.Tokenizers;
 using Vlm.Tests.TestSupport;
@@ -288,6 +291,78 @@ public class EtlRunnerTests(TokenizerFixture tokenizers) : IDisposable
         var options = Options(Path.Combine(output.Path, "out"), [new EtlSource(SourceFormat.Llava, _data.File("none.json"), _data.Path)]);
         await Assert.ThrowsAsync<FileNotFoundException>(() => Run(options));
         Assert.False(Directory.Exists(Path.Combine(output.Path, "out")));
+    }
+
+    /// <summary>The catalog's ETL chain over <paramref name="source"/>, as a user builds it.</summary>
+    static IDataView CatalogChain(MLContext ml, ITextTokenizer tokenizer, EtlSource source, ChatTemplateOptions template, int maxLength, LengthPolicy policy = LengthPolicy.Drop)
+    {
+        var records = ml.Data.LoadConversations(source, seed: 5);
+        var tokenize = ml.Transforms.TokenizeConversations(tokenizer, template);
+        var steps = ml.Transforms.CheckImages(source.Images).Append(tokenize)
+            .Append(ml.Transforms.ApplyLengthPolicy(maxLength, policy, tokenize.Fit(records).ImageTokenId));
+        return steps.Fit(records).Transform(records);
+    }
+
+    static SortedDictionary<string, string> AllFiles(string folder) =>
+        new(Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))));
+
+    [Fact]
+    public async Task SaveAsShards_of_the_catalog_chain_writes_what_the_runner_writes_for_the_same_settings()
+    {
+        var source = Sources()[0];
+        var template = new ChatTemplateOptions { ImageTokenCount = 16 };
+        var ml = new MLContext(1);
+        using var saved = new TempFolder();
+        using var ran = new TempFolder();
+        var manifest = ml.Data.SaveAsShards(CatalogChain(ml, tokenizers.Qwen, source, template, 2048), saved.Path, recordsPerShard: 8);
+        await Run(Options(ran.Path, [source]) with { Seed = 5, MaxLength = 2048 });
+
+        // Shards, reports, rejects and manifest (but for the output folder it names): the same bytes, so LoadShards, the trainer and reruns treat them alike.
+        string manifestText = File.ReadAllText(Path.Combine(saved.Path, EtlManifest.FileName));
+        Assert.Equal(File.ReadAllText(Path.Combine(ran.Path, EtlManifest.FileName)).Replace(JsonSerializer.Serialize(ran.Path), JsonSerializer.Serialize(saved.Path)), manifestText);
+        var (expected, actual) = (AllFiles(ran.Path), AllFiles(saved.Path));
+        Assert.True(expected.Remove(EtlManifest.FileName) && actual.Remove(EtlManifest.FileName));
+        Assert.Equal(expected, actual);
+        Assert.Equal((10L, 15L, 4), (manifest.Rows, manifest.Rejected, manifest.Shards.Count));
+        var shards = Vlm.Transforms.Shards.ShardDataView.Open(saved.Path);
+        Assert.Equal(template with { Format = ChatFormat.Qwen }, shards.Manifest.Config!.Template);
+        Assert.Equal(10L, shards.GetRowCount());
+
+        // Saved again: finished shards are kept, nothing changes.
+        var hashes = AllFiles(saved.Path);
+        ml.Data.SaveAsShards(CatalogChain(ml, tokenizers.Qwen, source, template, 2048), saved.Path, recordsPerShard: 8);
+        Assert.Equal(hashes, AllFiles(saved.Path));
+        // Other settings over the same folder are refused, saying what changed.
+        var conflict = Assert.Throws<EtlOutputConflictException>(() => ml.Data.SaveAsShards(CatalogChain(ml, tokenizers.Qwen, source, template, 1024), saved.Path, recordsPerShard: 8));
+        Assert.Contains("max_length 2048 -> 1024", conflict.Message);
+
+        // Cut instead of dropped: the same ids and labels as the runner's (its text column stops shortly after the cut).
+        using var cut = new TempFolder();
+        var truncated = ml.Data.SaveAsShards(CatalogChain(ml, tokenizers.Qwen, source, template, 60, LengthPolicy.Truncate), cut.Path, recordsPerShard: 8);
+        Assert.Equal((10L, 10L), (truncated.Rows, truncated.Truncated));
+    }
+
+    [Fact]
+    public void SaveAsShards_refuses_a_view_it_cannot_trace_to_the_etl_chain_and_writes_nothing()
+    {
+        var source = Sources()[0];
+        var ml = new MLContext(1);
+        var records = ml.Data.LoadConversations(source);
+        var tokenize = ml.Transforms.TokenizeConversations(tokenizers.Qwen, new ChatTemplateOptions { ImageTokenCount = 16 });
+        using var output = new TempFolder();
+        string folder = Path.Combine(output.Path, "shards");
+
+        // No length policy: the manifest could not say what max_length the rows obey.
+        var noLength = ml.Transforms.CheckImages(source.Images).Append(tokenize).Fit(records).Transform(records);
+        var e = Assert.Throws<ArgumentException>(() => ml.Data.SaveAsShards(noLength, folder));
+        Assert.Contains("the last step should be LengthPolicy, but is ConversationTokenizerTransformer", e.Message);
+        // An ML.NET filter in between hides how the rows were made.
+        var checkedImages = ml.Transforms.CheckImages(source.Images).Fit(records).Transform(records);
+        var filtered = ml.Data.TakeRows(checkedImages, 5);
+        var steps = tokenize.Append(ml.Transforms.ApplyLengthPolicy(64, LengthPolicy.Drop, tokenize.Fit(filtered).ImageTokenId));
+        e = Assert.Throws<ArgumentException>(() => ml.Data.SaveAsShards(steps.Fit(filtered).Transform(filtered), folder));
+        Assert.Contains("before TokenizeConversations should be ImageCheck", e.Message);
+        Assert.False(Directory.Exists(folder));
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
