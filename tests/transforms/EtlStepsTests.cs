@@ -86,6 +86,27 @@ public class EtlStepsTests(TokenizerFixture tokenizers) : IDisposable
     }
 
     [Fact]
+    public void A_preview_of_the_chain_shows_each_column_once_with_the_last_steps_values()
+    {
+        var source = Source(Good.Replace("a.png", "bad.png"), Good);
+        var records = _ml.Data.LoadConversations(source);
+        int whole = new ConversationEncoder(tokenizers.Qwen, Template).Encode(new ConversationRecord("g", "a.png",
+            [new Turn(Speaker.Human, "<image>\nWhat is it?"), new Turn(Speaker.Assistant, "A circle.")])).InputIds.Length;
+        var preview = Steps(source, maxLength: whole - 1, LengthPolicy.Truncate).Fit(records).Transform(records).Preview();
+
+        var names = preview.Schema.Select(c => c.Name).ToList();
+        Assert.Equal(names.Distinct(), names);
+        Assert.All(preview.Schema, c => Assert.False(c.IsHidden));
+        Assert.Contains(VlmColumns.RejectReason, names);
+        string Value(int row, string column) => preview.RowView[row].Values.Single(v => v.Key == column).Value.ToString()!;
+        Assert.Equal("image does not decode: bad.png", Value(0, VlmColumns.RejectReason));
+        // The good row's ids are the length policy's (cut by one), not the tokenizer's.
+        Assert.Equal("", Value(1, VlmColumns.RejectReason));
+        Assert.Equal(whole - 1, ((Microsoft.ML.Data.VBuffer<int>)preview.RowView[1].Values.Single(v => v.Key == VlmColumns.InputIds).Value).Length);
+        Assert.Equal("True", Value(1, VlmColumns.Truncated));
+    }
+
+    [Fact]
     public void A_bad_record_keeps_its_row_with_the_first_reason_and_no_ids()
     {
         var source = Source(Good.Replace("a.png", "bad.png"), Good.Replace("a.png", "../a.png"), Good);

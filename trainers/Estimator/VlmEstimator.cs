@@ -124,9 +124,20 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
     static string Describe(ChatTemplateOptions t) =>
         $"{t.Format} (system prompt \"{t.SystemPrompt}\", {t.ImageTokenCount} image tokens{(t.FirstTurnOnly ? ", first turn only" : "")}{(t.SplitSpecialTokens ? ", special tokens split" : "")})";
 
-    /// <summary>The input's columns plus <c>answer</c> (text).</summary>
+    /// <summary>
+    /// The input's columns plus <c>answer</c> (text). An estimator chain asks this before fitting any
+    /// step and then runs each fitted step over the rows it was fitted on, so a chain whose rows the
+    /// trained model could not answer (training rows have no <c>prompt</c>) is refused here, before
+    /// training, rather than after it.
+    /// </summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
+        var prompt = inputSchema.LastOrDefault(c => c.Name == "prompt");
+        if (prompt.Name is null || prompt.Kind != SchemaShape.Column.VectorKind.Scalar || prompt.ItemType is not TextDataViewType)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), "prompt",
+                "the trained model answers rows with a 'prompt' text column ('image' or 'image_bytes', and 'history', optional), and a chain runs it over the rows it trained on, "
+                + $"which have {(prompt.Name is null ? "no such column" : $"'prompt' of type {prompt.ItemType}")}. "
+                + "Fit the trainer by itself (trainer.Fit(train, validation)) and use the model on rows with prompts");
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(SchemaShapes.ToSchema(inputSchema));
         builder.AddColumn("answer", TextDataViewType.Instance);

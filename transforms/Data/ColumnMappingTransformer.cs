@@ -23,11 +23,18 @@ public abstract class ColumnMappingTransformer : ITransformer
 
     public bool IsRowToRowMapper => false;
 
+    /// <summary>
+    /// The input's visible columns that no output replaces, then the outputs. Replaced and hidden
+    /// columns are dropped rather than kept hidden, so that a preview of the ETL's output shows one
+    /// <c>reject_reason</c>, not one per step.
+    /// </summary>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         CheckInput(inputSchema);
         var builder = new DataViewSchema.Builder();
-        builder.AddColumns(inputSchema);
+        var replaced = Outputs.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var column in inputSchema)
+            if (!column.IsHidden && !replaced.Contains(column.Name)) builder.AddColumn(column.Name, column.Type, column.Annotations);
         foreach (var column in Outputs) builder.AddColumn(column.Name, column.Type);
         return builder.ToSchema();
     }

@@ -19,13 +19,16 @@ internal sealed class MappedDataView(IDataView input, DataViewSchema schema, Col
         // Added columns may read any input column, so the input cursor serves them all; the input's
         // getters are lazy, so an unread column costs nothing.
         var cursor = input.GetRowCursor(input.Schema.ToArray(), rand);
-        return new Cursor(cursor, schema, transformer.Getters(cursor), columnsNeeded.Select(c => c.Index).ToHashSet());
+        return new Cursor(cursor, schema, _inputColumns, transformer.Getters(cursor), columnsNeeded.Select(c => c.Index).ToHashSet());
     }
+
+    // The output's leading columns are the input's visible columns it keeps (see ColumnMappingTransformer.GetOutputSchema), by name.
+    readonly int[] _inputColumns = [.. schema.Take(schema.Count - transformer.Outputs.Count).Select(c => input.Schema[c.Name].Index)];
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    sealed class Cursor(DataViewRowCursor input, DataViewSchema schema, Delegate[] added, HashSet<int> active) : DataViewRowCursor
+    sealed class Cursor(DataViewRowCursor input, DataViewSchema schema, int[] inputColumns, Delegate[] added, HashSet<int> active) : DataViewRowCursor
     {
         public override DataViewSchema Schema => schema;
         public override long Position => input.Position;
@@ -37,9 +40,8 @@ internal sealed class MappedDataView(IDataView input, DataViewSchema schema, Col
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
             if (!IsColumnActive(column)) throw new InvalidOperationException($"column '{column.Name}' is not active in this cursor");
-            int inputCount = input.Schema.Count;
-            if (column.Index < inputCount) return input.GetGetter<TValue>(input.Schema[column.Index]);
-            return added[column.Index - inputCount] as ValueGetter<TValue>
+            if (column.Index < inputColumns.Length) return input.GetGetter<TValue>(input.Schema[inputColumns[column.Index]]);
+            return added[column.Index - inputColumns.Length] as ValueGetter<TValue>
                 ?? throw new InvalidOperationException($"column '{column.Name}' cannot be read as {typeof(TValue).Name}");
         }
 

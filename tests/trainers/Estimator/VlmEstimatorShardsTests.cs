@@ -35,4 +35,16 @@ public class VlmEstimatorShardsTests : IDisposable
             .Fit(ml.Data.LoadShards(_root.File("shards"))));
         Assert.Contains("the shards were tokenized with Qwen2 (system prompt \"\", 4 image tokens)", e.Message);
     }
+
+    [Fact]
+    public void A_chain_whose_rows_the_trained_model_could_not_answer_is_refused_before_training()
+    {
+        var ml = new MLContext(1);
+        // A chain runs the fitted model over its training rows, which have ids and labels but no prompt.
+        var chain = ml.Transforms.CopyColumns("ids", "input_ids").Append(ml.Vlm().Trainer(Options("chained")));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => chain.Fit(ml.Data.LoadShards(_root.File("shards"))));
+        Assert.Contains("answers rows with a 'prompt' text column", e.Message);
+        Assert.Contains("which have no such column", e.Message);
+        Assert.False(Directory.Exists(_root.File("chained")));
+    }
 }
