@@ -11,7 +11,7 @@ using Vlm.Trainers.Models.Vision;
 namespace Vlm.Trainers.Models;
 
 /// <summary>The sizes of a tiny random model pair (small enough to train on a CPU in minutes).</summary>
-internal sealed record TinyModelOptions
+public sealed record TinyModelOptions
 {
     /// <summary>A registered family's <c>model_type</c>: <c>qwen2</c> (Qwen2ForCausalLM, tied embeddings), <c>qwen</c> (the original Qwen-7B architecture, untied head, <c>qwen.tiktoken</c>) or <c>llama</c> (untied head; needs <see cref="TokenizerFrom"/>).</summary>
     public string TextModelType { get; init; } = "qwen2";
@@ -55,7 +55,7 @@ internal sealed record TinyModelOptions
 /// <c>initializer_range</c>, biases 0; the tower by CLIP's or SigLIP's own rules).
 /// They load like real checkpoints: the demo, <c>vlm init-tiny</c> and the tests use them.
 /// </summary>
-internal static class TinyModelFolders
+public static class TinyModelFolders
 {
     public const string LlmFolder = "llm", VisionFolder = "vision";
     const int VocabularySize = 151936;

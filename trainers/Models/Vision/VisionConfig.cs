@@ -4,7 +4,7 @@ using Vlm.Trainers.Checkpoints;
 namespace Vlm.Trainers.Models.Vision;
 
 /// <summary>Which ViT family a tower is: the two differ only in their embeddings and norms.</summary>
-internal enum VisionKind
+public enum VisionKind
 {
     /// <summary>CLIP: class token, patch conv without bias, a layer norm before the encoder.</summary>
     Clip,
