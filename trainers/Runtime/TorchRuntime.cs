@@ -58,8 +58,9 @@ internal static class TorchRuntime
         string message = $"TorchSharp's native library did not load: {first.TrimEnd('.')}";
         if (fix.UnmetVersions.Count > 0)
             message += $". The cause: {fix.LibraryPath} needs {string.Join(", ", fix.UnmetVersions)} of libstdc++, which {fix.HostLibStdCxx} lacks."
-                + " Import this project's build/TorchSharpNativeFix.targets into your app's project (it marks those versions weak in the build output;"
-                + " safe, see its notes), or run on a host with a newer libstdc++ (GCC 13 or later)";
+                + " Reference the Vlm.Trainers package (its build step marks those versions weak in your app's build output), or with project references import"
+                + " this project's build/TorchSharpNativeFix.targets into your app's project (safe,"
+                + " see its notes), or run on a host with a newer libstdc++ (GCC 13 or later)";
         return message;
     }
 }
