@@ -1,4 +1,3 @@
-using Vlm.Datasets.Images;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Config;
@@ -19,24 +18,12 @@ internal sealed class PrepareCommand : ICommand
 
     public IReadOnlyList<CommandOption> Options { get; } =
     [
-        new("config", "an etl.yaml with several sources and every setting (see README); excludes the one-source options below"),
+        new("config", "an etl.yaml with several sources and every setting below (see README); excludes the one-source options"),
         new("format", "llava, jsonl, aichallenger or coco (one source, without --config)"),
         new("annotations", "the annotation file (one source)"),
         new("images", "folder the records' image paths are relative to (one source)"),
         new("output", "folder for shards, manifest.json and rejects.jsonl (one source)"),
-        new("tokenizer", "tokenizer folder", Default: "the built-in Qwen tokenizer"),
-        new("template", "qwen (Qwen-7B chatml, <|extra_0|>), qwen2 (Qwen2 chatml, <|image_pad|>), vicuna_v1 (LLaVA-1.5, <image>) or llama3 (<image>)", Default: "the tokenizer's, by its special tokens"),
-        new("system_prompt", "system prompt; empty for none", Default: ChatTemplateOptions.OriginalSystemPrompt),
-        new("image_tokens", "image placeholder ids per image (the vision tower's feature count)", Default: "256"),
-        new("first_turn_only", "keep only the first question and answer of each record", IsFlag: true),
-        new("split_special_tokens", "encode special-token strings in the text (<|im_start|> ...) as plain text, not control tokens", IsFlag: true),
-        new("max_length", "longest conversation in tokens", Default: "2048"),
-        new("length_policy", "drop or truncate conversations over max_length", Default: "drop"),
-        new("seed", "seed of the caption policy (AI Challenger, COCO)", Default: "42"),
-        new("records_per_shard", "input records per shard", Default: "2048"),
-        new("max_image_pixels", "images over this many pixels (by their header) are rejected before decoding", Default: ImageDecoder.DefaultMaxPixels.ToString()),
-        new("duplicate_ids", "warn (keep rows that repeat an earlier row's id, counted in the manifest) or reject them", Default: "warn"),
-        new("allow_partial", "keep the records before a break in an annotation file (a truncated file) instead of failing", IsFlag: true),
+        .. EtlSettings.All.Select(s => s.Option),
         new("overwrite", "replace output in --output that was made from other inputs (otherwise the run refuses, saying what changed)", IsFlag: true),
         new("shard_count", "processes in a job array", Default: "1"),
         new("shard_index", "this process's index in the job array", Default: "0"),
@@ -48,15 +35,8 @@ internal sealed class PrepareCommand : ICommand
         options = options with { ShardCount = args.Int("shard_count", 1), ShardIndex = args.Int("shard_index", 0), Overwrite = args.Flag("overwrite") };
         options.Validate();
         var tokenizer = TextTokenizer.Load(tokenizerFolder ?? BuiltInTokenizer.Folder);
-        ChatFormat format;
-        try
-        {
-            format = templateName is null ? ChatTemplate.For(tokenizer).Format : ChatTemplate.Named(templateName).Format;
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message);
-        }
+        // The name was checked when it was read; without one the tokenizer says which template it is made for.
+        var format = templateName is null ? ChatTemplate.For(tokenizer).Format : ChatTemplate.Named(templateName).Format;
         options = options with { Template = options.Template with { Format = format } };
 
         var started = System.Diagnostics.Stopwatch.StartNew();
@@ -82,55 +62,34 @@ internal sealed class PrepareCommand : ICommand
         return ExitCodes.Ok;
     }
 
-    static readonly string[] OneSourceOptions =
-        ["format", "annotations", "images", "output", "tokenizer", "template", "system_prompt", "image_tokens", "first_turn_only", "split_special_tokens",
-         "max_length", "length_policy", "seed", "records_per_shard", "max_image_pixels", "allow_partial", "duplicate_ids"];
+    // The options etl.yaml holds itself: with --config, none of them may be given.
+    static readonly string[] OneSourceOptions = ["format", "annotations", "images", "output", .. EtlSettings.All.Select(s => s.Name)];
 
-    static (EtlOptions, string?, string?) FromConfig(CommandLine args, string path)
+    static PrepareSettings FromConfig(CommandLine args, string path)
     {
         var given = OneSourceOptions.Where(o => args.Value(o) is not null || args.Flag(o)).ToList();
         if (given.Count > 0) throw new UsageException($"--config sets everything itself; drop --{string.Join(", --", given)}");
-        var config = EtlConfigFile.Load(path);
-        return (config.Options, config.Tokenizer, config.Template);
+        return EtlConfigFile.Load(path);
     }
 
-    static (EtlOptions, string?, string?) FromFlags(CommandLine args)
+    static PrepareSettings FromFlags(CommandLine args)
     {
         foreach (var name in new[] { "format", "annotations", "images", "output" })
             if (args.Value(name) is null) throw new UsageException($"--{name} is required (or give --config)");
-        var options = new EtlOptions
-        {
-            Sources = [new EtlSource(Format(args.Required("format")), args.Required("annotations"), args.Required("images"))],
-            Output = args.Required("output"),
-            Template = new ChatTemplateOptions
-            {
-                SystemPrompt = args.Value("system_prompt") ?? ChatTemplateOptions.OriginalSystemPrompt,
-                ImageTokenCount = args.Int("image_tokens", 256),
-                FirstTurnOnly = args.Flag("first_turn_only"),
-                SplitSpecialTokens = args.Flag("split_special_tokens"),
-            },
-            Seed = args.Int("seed", 42),
-            MaxLength = args.Int("max_length", 2048),
-            LengthPolicy = (args.Value("length_policy") ?? "drop") switch
-            {
-                "drop" => LengthPolicy.Drop,
-                "truncate" => LengthPolicy.Truncate,
-                var other => throw new UsageException($"--length_policy must be drop or truncate, not '{other}'"),
-            },
-            RecordsPerShard = args.Int("records_per_shard", 2048),
-            MaxImagePixels = args.Long("max_image_pixels", ImageDecoder.DefaultMaxPixels),
-            AllowPartial = args.Flag("allow_partial"),
-            DuplicateIds = (args.Value("duplicate_ids") ?? "warn") switch
-            {
-                "warn" => DuplicateIds.Warn,
-                "reject" => DuplicateIds.Reject,
-                var other => throw new UsageException($"--duplicate_ids must be warn or reject, not '{other}'"),
-            },
-        };
-        return (options, args.Value("tokenizer"), args.Value("template"));
+        var flags = new Flags();
+        var source = new EtlSource(EtlConfigFile.ParseFormat(args.Required("format"), flags), args.Required("annotations"), args.Required("images"));
+        var settings = EtlSettings.Start([source], args.Required("output"));
+        foreach (var setting in EtlSettings.All)
+            if (setting.IsFlag ? args.Flag(setting.Name) : args.Value(setting.Name) is not null)
+                settings = setting.Apply(settings, setting.IsFlag ? "true" : args.Value(setting.Name)!, flags);
+        return settings;
     }
 
-    static SourceFormat Format(string value) => value is "llava" or "jsonl" or "aichallenger" or "coco"
-        ? EtlConfigFile.ParseFormat(value, "--format")
-        : throw new UsageException($"--format must be llava, jsonl, aichallenger or coco, not '{value}'");
+    /// <summary>Command-line values: a bad one is a usage error; paths are as given.</summary>
+    sealed class Flags : ISettingSource
+    {
+        public Exception Fail(string setting, string complaint) => new UsageException($"--{setting} {complaint}");
+
+        public string Path(string value) => value;
+    }
 }

@@ -1,115 +1,104 @@
-using Vlm.Datasets.Images;
-using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Etl;
 using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
+using YamlDotNet.RepresentationModel;
 
 namespace Vlm.Pipeline.Config;
 
 /// <summary>
-/// <c>etl.yaml</c> for <c>vlm prepare --config</c>: the output, the tokenizer, the template and
-/// limits, and any number of sources. Relative paths are relative to the YAML file's folder.
-/// Unknown keys, unknown values and missing files stop the run before anything is written.
+/// <c>etl.yaml</c> for <c>vlm prepare --config</c>: the output, any number of sources, and the same
+/// settings as the command's flags under the same snake_case names (<see cref="EtlSettings"/>).
+/// Relative paths are relative to the YAML file's folder. Unknown keys, unknown values and missing
+/// files stop the run before anything is written, naming the file and line.
 /// </summary>
-internal sealed class EtlConfigFile
+internal static class EtlConfigFile
 {
-    // The YAML shape; snake_case keys as in the command-line options.
-    sealed class Document
-    {
-        public string? Output { get; set; }
-        public string? Tokenizer { get; set; }
-        public string? Template { get; set; }
-        public string? SystemPrompt { get; set; }
-        public int? ImageTokens { get; set; }
-        public bool FirstTurnOnly { get; set; }
-        public bool SplitSpecialTokens { get; set; }
-        public int? MaxLength { get; set; }
-        public string? LengthPolicy { get; set; }
-        public int? Seed { get; set; }
-        public int? RecordsPerShard { get; set; }
-        public long? MaxImagePixels { get; set; }
-        public bool AllowPartial { get; set; }
-        public string? DuplicateIds { get; set; }
-        public List<SourceDocument>? Sources { get; set; }
-    }
+    static readonly string[] SourceKeys = ["format", "annotations", "images"];
 
-    sealed class SourceDocument
-    {
-        public string? Format { get; set; }
-        public string? Annotations { get; set; }
-        public string? Images { get; set; }
-    }
-
-    public required EtlOptions Options { get; init; }
-    /// <summary>The tokenizer folder, or null for the built-in one.</summary>
-    public string? Tokenizer { get; init; }
-    /// <summary>The template named in the file, or null to follow the tokenizer.</summary>
-    public string? Template { get; init; }
-
-    public static EtlConfigFile Load(string path)
+    public static PrepareSettings Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such config file", path);
-        Document doc;
+        var stream = new YamlStream();
         try
         {
-            doc = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build()
-                .Deserialize<Document>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: the config is empty");
+            stream.Load(new StringReader(File.ReadAllText(path)));
         }
         catch (YamlException e)
         {
             throw new InvalidDataException($"{path}: line {e.Start.Line}, column {e.Start.Column}: {(e.InnerException ?? e).Message}");
         }
-        string baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        string Resolve(string value) => Path.GetFullPath(Path.Combine(baseDir, value));
-        string Required(string? value, string key) => value ?? throw new InvalidDataException($"{path}: \"{key}\" is required");
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root || root.Children.Count == 0)
+            throw new InvalidDataException($"{path}: the config is empty");
 
-        if (doc.Template is not (null or "qwen" or "qwen2"))
-            throw new InvalidDataException($"{path}: template must be qwen or qwen2, not '{doc.Template}'");
-        if (doc.Sources is not { Count: > 0 }) throw new InvalidDataException($"{path}: \"sources\" needs at least one source");
-        var sources = doc.Sources.Select((s, i) => new EtlSource(
-            ParseFormat(Required(s.Format, $"sources[{i}].format"), path),
-            Resolve(Required(s.Annotations, $"sources[{i}].annotations")),
-            Resolve(Required(s.Images, $"sources[{i}].images")))).ToList();
-        var defaults = new ChatTemplateOptions();
-        var options = new EtlOptions
+        var file = new FileSource(path);
+        string? output = null;
+        List<EtlSource>? sources = null;
+        var settings = new List<(EtlSettings.Setting Setting, string Value, At At)>();
+        foreach (var (keyNode, valueNode) in root.Children)
         {
-            Sources = sources,
-            Output = Resolve(Required(doc.Output, "output")),
-            Template = defaults with
+            string key = file.Scalar(keyNode, "a key");
+            var at = file.Line(keyNode);
+            switch (key)
             {
-                SystemPrompt = doc.SystemPrompt ?? defaults.SystemPrompt,
-                ImageTokenCount = doc.ImageTokens ?? defaults.ImageTokenCount,
-                FirstTurnOnly = doc.FirstTurnOnly,
-                SplitSpecialTokens = doc.SplitSpecialTokens,
-            },
-            Seed = doc.Seed ?? 42,
-            MaxLength = doc.MaxLength ?? 2048,
-            LengthPolicy = doc.LengthPolicy switch
-            {
-                null or "drop" => LengthPolicy.Drop,
-                "truncate" => LengthPolicy.Truncate,
-                var other => throw new InvalidDataException($"{path}: length_policy must be drop or truncate, not '{other}'"),
-            },
-            RecordsPerShard = doc.RecordsPerShard ?? 2048,
-            MaxImagePixels = doc.MaxImagePixels ?? ImageDecoder.DefaultMaxPixels,
-            AllowPartial = doc.AllowPartial,
-            DuplicateIds = doc.DuplicateIds switch
-            {
-                null or "warn" => DuplicateIds.Warn,
-                "reject" => DuplicateIds.Reject,
-                var other => throw new InvalidDataException($"{path}: duplicate_ids must be warn or reject, not '{other}'"),
-            },
-        };
-        return new EtlConfigFile { Options = options, Tokenizer = doc.Tokenizer is null ? null : Resolve(doc.Tokenizer), Template = doc.Template };
+                case "output": output = at.Path(file.Scalar(valueNode, "output")); break;
+                case "sources": sources = Sources(file, valueNode); break;
+                default:
+                    var setting = EtlSettings.Find(key) ?? throw at.Fail(key, $"is not a setting (output, sources, {string.Join(", ", EtlSettings.All.Select(s => s.Name))})");
+                    settings.Add((setting, file.Scalar(valueNode, key), at));
+                    break;
+            }
+        }
+        if (sources is not { Count: > 0 }) throw new InvalidDataException($"{path}: \"sources\" needs at least one source");
+        var prepared = EtlSettings.Start(sources, output ?? throw new InvalidDataException($"{path}: \"output\" is required"));
+        foreach (var (setting, value, at) in settings) prepared = setting.Apply(prepared, value, at);
+        return prepared;
     }
 
-    public static SourceFormat ParseFormat(string value, string where) => value switch
+    static List<EtlSource> Sources(FileSource file, YamlNode node)
+    {
+        if (node is not YamlSequenceNode list) throw file.Line(node).Fail("sources", "must be a list of sources");
+        var sources = new List<EtlSource>();
+        foreach (var item in list.Children)
+        {
+            var at = file.Line(item);
+            if (item is not YamlMappingNode source) throw at.Fail($"sources[{sources.Count}]", "must be a mapping with format, annotations and images");
+            var values = new Dictionary<string, string>();
+            foreach (var (key, value) in source.Children)
+            {
+                string name = file.Scalar(key, "a key");
+                if (!SourceKeys.Contains(name)) throw file.Line(key).Fail($"sources[{sources.Count}].{name}", $"is not a source key ({string.Join(", ", SourceKeys)})");
+                values[name] = file.Scalar(value, name);
+            }
+            string Required(string key) => values.TryGetValue(key, out var v) ? v : throw at.Fail($"sources[{sources.Count}].{key}", "is required");
+            sources.Add(new EtlSource(ParseFormat(Required("format"), at), at.Path(Required("annotations")), at.Path(Required("images"))));
+        }
+        return sources;
+    }
+
+    public static SourceFormat ParseFormat(string value, ISettingSource from) => value switch
     {
         "llava" => SourceFormat.Llava,
         "jsonl" => SourceFormat.Jsonl,
         "aichallenger" => SourceFormat.AiChallenger,
         "coco" => SourceFormat.Coco,
-        _ => throw new InvalidDataException($"{where}: format must be llava, jsonl, aichallenger or coco, not '{value}'"),
+        _ => throw from.Fail("format", $"must be llava, jsonl, aichallenger or coco, not '{value}'"),
     };
+
+    /// <summary>The YAML file: errors name it and the line; paths are relative to its folder.</summary>
+    sealed class FileSource(string path)
+    {
+        readonly string _folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+
+        public At Line(YamlNode node) => new(path, _folder, node.Start.Line);
+
+        public string Scalar(YamlNode node, string what) => node is YamlScalarNode { Value: { } value }
+            ? value
+            : throw new InvalidDataException($"{path}: line {node.Start.Line}: {what} must be a single value");
+    }
+
+    sealed record At(string File, string Folder, long Line) : ISettingSource
+    {
+        public Exception Fail(string setting, string complaint) => new InvalidDataException($"{File}: line {Line}: {setting} {complaint}");
+
+        public string Path(string value) => System.IO.Path.GetFullPath(System.IO.Path.Combine(Folder, value));
+    }
 }

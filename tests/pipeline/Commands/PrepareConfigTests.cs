@@ -1,4 +1,5 @@
 using Vlm.Datasets.Synthetic;
+using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
@@ -78,5 +79,56 @@ public class PrepareConfigTests
         var (code, _, err) = Run("--format", "llava");
         Assert.Equal(2, code);
         Assert.Contains("--annotations is required (or give --config)", err);
+    }
+
+    [Fact]
+    public void Every_setting_given_in_yaml_or_as_a_flag_makes_the_same_run()
+    {
+        using var folder = new TempFolder();
+        ShapesDataset.Write(folder.File("data"), 6);
+        // Every shared setting away from its default.
+        var values = new Dictionary<string, string>
+        {
+            ["tokenizer"] = BuiltInTokenizer.Folder, ["template"] = "qwen2", ["system_prompt"] = "Be brief.", ["image_tokens"] = "8",
+            ["first_turn_only"] = "true", ["split_special_tokens"] = "true", ["max_length"] = "300", ["length_policy"] = "truncate",
+            ["seed"] = "3", ["records_per_shard"] = "4", ["max_image_pixels"] = "1000000", ["duplicate_ids"] = "reject", ["allow_partial"] = "true",
+        };
+        Assert.Equal(Vlm.Pipeline.Config.EtlSettings.All.Select(s => s.Name).Order(), values.Keys.Order());
+        File.WriteAllText(folder.File("etl.yaml"), $"""
+            output: yaml-out
+            sources:
+              - format: llava
+                annotations: data/llava.json
+                images: data/images
+            {string.Join("\n", values.Select(v => $"{v.Key}: \"{v.Value}\""))}
+            """);
+        var (code, _, err) = Run("--config", folder.File("etl.yaml"));
+        Assert.True(code == 0, err);
+        var flags = new List<string> { "--format", "llava", "--annotations", folder.File("data/llava.json"), "--images", folder.File("data/images"), "--output", folder.File("flag-out") };
+        foreach (var setting in Vlm.Pipeline.Config.EtlSettings.All)
+            flags.AddRange(setting.IsFlag ? [$"--{setting.Name}"] : [$"--{setting.Name}", values[setting.Name]]);
+        (code, _, err) = Run([.. flags]);
+        Assert.True(code == 0, err);
+
+        string Config(string output) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder.File(output), EtlManifest.FileName)))!["config"]!
+            .ToJsonString().Replace(folder.File(output), "OUT");
+        Assert.Equal(Config("flag-out"), Config("yaml-out"));
+        Assert.Contains("\"max_length\":300", Config("yaml-out"));
+        Assert.Contains("\"system_prompt\":\"Be brief.\"", Config("yaml-out"));
+    }
+
+    [Fact]
+    public void A_bad_value_names_the_file_line_and_key_in_yaml_and_is_a_usage_error_as_a_flag()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("etl.yaml"), "output: out\nsources:\n  - format: llava\n    annotations: a.json\n    images: .\nlength_policy: cut\n");
+        var (code, _, err) = Run("--config", folder.File("etl.yaml"));
+        Assert.Equal(1, code);
+        Assert.Contains($"{folder.File("etl.yaml")}: line 6: length_policy must be drop or truncate, not 'cut'", err);
+
+        (code, _, err) = Run("--format", "llava", "--annotations", "a.json", "--images", ".", "--output", folder.File("out"), "--length_policy", "cut");
+        Assert.Equal(2, code);
+        Assert.Contains("--length_policy must be drop or truncate, not 'cut'", err);
+        Assert.False(Directory.Exists(folder.File("out")));
     }
 }
