@@ -98,7 +98,7 @@ def main():
     torch.manual_seed(1)
     model = Model(layers, hidden, heads, kv_heads, intermediate, vocab)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0)
-    ids = torch.randint(1000, 100000, (batch, tokens))
+    ids = torch.randint(1, vocab, (batch, tokens))  # as the C# step draws them (0 is its image token)
     labels = ids.clone()
     labels[:, :image_tokens] = -100
     times = []

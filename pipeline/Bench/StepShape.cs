@@ -23,6 +23,13 @@ internal sealed record StepShape
 
     public int Labelled => Tokens - ImageTokens;
 
+    /// <summary>
+    /// <c>vlm demo</c>'s LLM step: hidden 64, 4 layers, the demo's trimmed 478-token vocabulary, batch 16
+    /// of ~96-token rows (64 image features, the question and the answer). Tiny matrices: what it
+    /// measures is per-operation overhead, not arithmetic.
+    /// </summary>
+    public static StepShape Demo { get; } = new() { Layers = 4, Hidden = 64, Heads = 4, KeyValueHeads = 2, Intermediate = 128, Vocab = 478, Batch = 16, Tokens = 96, ImageTokens = 64 };
+
     public Qwen2Config Config => new()
     {
         VocabSize = Vocab, HiddenSize = Hidden, IntermediateSize = Intermediate, NumHiddenLayers = Layers,

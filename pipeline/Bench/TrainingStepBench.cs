@@ -41,26 +41,41 @@ internal static class TrainingStepBench
             new("training", "model FLOP/s vs bare fp32 GEMM at the model's sizes", "GFLOP/s", flops / 1e9, "torch.mm, same process", gemm / 1e9, 0.5),
             new("training", "gradient checkpointing: peak RSS on / off (glibc's default allocator)", "MB", peakOn, "off", peakOff, null, $"time on / off {onSeconds / plainSeconds:F2}x"),
         };
-        if (!File.Exists("/usr/bin/python3"))
-        {
-            rows.Add(new("training", "tokens/s vs PyTorch", "tokens/s", tokens / seconds, "(python3 missing)", 0, 1.0));
-            return rows;
-        }
+        rows.Add(VersusPyTorch("tokens/s vs PyTorch (python3-torch, CPU)", shape, steps, tokens / seconds, pythonScript, log));
+        return rows;
+    }
+
+    /// <summary>
+    /// The demo's LLM step (<see cref="StepShape.Demo"/>), ours against PyTorch's at the same shapes and
+    /// threads: at these sizes a step is a few hundred small operations, so this row shows the
+    /// per-operation cost of TorchSharp and of our modules rather than BLAS speed.
+    /// </summary>
+    public static BenchRow DemoShape(int steps, string pythonScript, Action<string> log)
+    {
+        var ours = PeerProcess.Self(["bench", "--child", Child, "--steps", steps.ToString(), "--shape", "demo"]);
+        var shape = StepShape.Demo;
+        double seconds = ours.GetProperty("step_seconds").GetDouble(), tokens = (double)shape.Batch * shape.Tokens;
+        log($"demo-shape step {seconds * 1000:F1} ms, {tokens / seconds:F0} tokens/s ({ours.GetProperty("threads").GetInt32()} threads)");
+        return VersusPyTorch("demo-shape tokens/s vs PyTorch (vlm demo's LLM step, CPU)", shape, steps, tokens / seconds, pythonScript, log);
+    }
+
+    static BenchRow VersusPyTorch(string what, StepShape shape, int steps, double tokensPerSecond, string pythonScript, Action<string> log)
+    {
+        if (!File.Exists("/usr/bin/python3")) return new("training", what, "tokens/s", tokensPerSecond, "(python3 missing)", 0, 1.0);
         try
         {
             var peer = PeerProcess.Run("/usr/bin/python3", [pythonScript, .. new[] { shape.Layers, shape.Hidden, shape.Heads, shape.KeyValueHeads, shape.Intermediate, shape.Vocab,
                 shape.Batch, shape.Tokens, shape.ImageTokens, Environment.ProcessorCount, steps }.Select(v => v.ToString())])[0];
             double peerSeconds = peer.GetProperty("step_seconds").GetDouble();
-            log($"train step PyTorch {peer.GetProperty("torch").GetString()}: {peerSeconds:F2} s/step ({peer.GetProperty("threads").GetInt32()} threads)");
-            rows.Add(new("training", "tokens/s vs PyTorch (python3-torch, CPU)", "tokens/s", tokens / seconds, $"PyTorch {peer.GetProperty("torch").GetString()}", tokens / peerSeconds, 1.0,
-                $"BLAS: {Blas()}"));
+            log($"{what}: PyTorch {peer.GetProperty("torch").GetString()} {peerSeconds * 1000:F1} ms/step ({peer.GetProperty("threads").GetInt32()} threads)");
+            return new("training", what, "tokens/s", tokensPerSecond, $"PyTorch {peer.GetProperty("torch").GetString()}", (double)shape.Batch * shape.Tokens / peerSeconds, 1.0,
+                $"BLAS: {Blas()}");
         }
         catch (InvalidOperationException e)
         {
-            log($"train step PyTorch peer failed: {e.Message} (apt-get install python3-torch)");
-            rows.Add(new("training", "tokens/s vs PyTorch", "tokens/s", tokens / seconds, "(python3-torch missing)", 0, 1.0));
+            log($"{what}: the PyTorch peer failed: {e.Message} (apt-get install python3-torch)");
+            return new("training", what, "tokens/s", tokensPerSecond, "(python3-torch missing)", 0, 1.0);
         }
-        return rows;
     }
 
     static string Blas()
@@ -80,7 +95,7 @@ internal static class TrainingStepBench
         model.train();
         model.LanguageModel.GradientCheckpointing = checkpointing;
         using var optimizer = new AdamW([new ParamGroup([.. model.LanguageModel.parameters()], 1e-4, 0)]);
-        using var ids = randint(1000, 100000, [shape.Batch, shape.Tokens]);
+        using var ids = randint(1, shape.Vocab, [shape.Batch, shape.Tokens]); // 0 is the image token of the minimal tower, unused here
         using var keep = ones_like(ids);
         using var labels = ids.clone();
         labels[.., ..shape.ImageTokens] = tensor(-100L);

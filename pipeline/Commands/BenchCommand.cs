@@ -29,12 +29,14 @@ internal sealed class BenchCommand : ICommand
         new("checkpointing", "internal: gradient checkpointing for the train-step child", IsFlag: true),
         new("glibc_defaults", "internal: the train-step child leaves glibc's allocator untuned", IsFlag: true),
         new("plain_loss", "internal: the train-step and long-answers children compute the loss unfused (full logits)", IsFlag: true),
+        new("shape", "internal: the train-step child's shape (demo: vlm demo's LLM step)"),
     ];
 
     public int Run(CommandLine args, TextWriter output)
     {
         bool quick = args.Flag("quick");
-        var shape = quick ? new StepShape { Layers = 1, Hidden = 64, Intermediate = 128, Batch = 1, Tokens = 48, ImageTokens = 16 } : new StepShape();
+        var shape = args.Value("shape") == "demo" ? StepShape.Demo
+            : quick ? new StepShape { Layers = 1, Hidden = 64, Intermediate = 128, Batch = 1, Tokens = 48, ImageTokens = 16 } : new StepShape();
         switch (args.Value("child"))
         {
             case null:
@@ -78,6 +80,7 @@ internal sealed class BenchCommand : ICommand
             if (selected.Contains("training"))
             {
                 rows.AddRange(TrainingStepBench.Run(shape, quick ? 1 : 5, Path.Combine(peers, "python", "train_step.py"), quick ? ["--quick"] : [], Log));
+                rows.Add(TrainingStepBench.DemoShape(quick ? 3 : 50, Path.Combine(peers, "python", "train_step.py"), Log));
                 rows.AddRange(LossMemoryBench.Run(quick, Log));
                 rows.AddRange(LengthGroupingBench.Run(shape, quick, Log));
             }
