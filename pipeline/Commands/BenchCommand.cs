@@ -35,8 +35,12 @@ internal sealed class BenchCommand : ICommand
     public int Run(CommandLine args, TextWriter output)
     {
         bool quick = args.Flag("quick");
-        var shape = args.Value("shape") == "demo" ? StepShape.Demo
-            : quick ? new StepShape { Layers = 1, Hidden = 64, Intermediate = 128, Batch = 1, Tokens = 48, ImageTokens = 16 } : new StepShape();
+        var shape = args.Value("shape") switch
+        {
+            null => quick ? new StepShape { Layers = 1, Hidden = 64, Intermediate = 128, Batch = 1, Tokens = 48, ImageTokens = 16 } : new StepShape(),
+            "demo" => StepShape.Demo,
+            var other => throw new UsageException($"--shape {other} is not a step shape (demo)"),
+        };
         switch (args.Value("child"))
         {
             case null:

@@ -26,50 +26,79 @@ internal interface ISettingSource
 /// </summary>
 internal static class EtlSettings
 {
-    internal sealed record Setting(string Name, string Help, string? Default, Func<PrepareSettings, string, ISettingSource, PrepareSettings> Apply, bool IsFlag = false)
+    internal sealed record Setting(string Name, string Help, string? Default, Func<PrepareSettings, SettingValue, PrepareSettings> Change, bool IsFlag = false)
     {
         public CommandOption Option => new(Name, Help, IsFlag: IsFlag, Default: Default);
+
+        /// <summary><paramref name="settings"/> with this setting's <paramref name="text"/> from <paramref name="from"/>.</summary>
+        public PrepareSettings Apply(PrepareSettings settings, string text, ISettingSource from) => Change(settings, new SettingValue(Name, text, from));
+    }
+
+    /// <summary>One setting's text, read as its type; a bad text is the source's error naming the setting.</summary>
+    internal sealed record SettingValue(string Name, string Text, ISettingSource From)
+    {
+        public string Path() => From.Path(Text);
+
+        public int Int() => int.TryParse(Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed) ? parsed : throw Fail("must be an integer");
+
+        public long Long() => long.TryParse(Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long parsed) ? parsed : throw Fail("must be an integer");
+
+        public bool Bool() => Text switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw Fail("must be true or false"),
+        };
+
+        public T Choice<T>() where T : struct, Enum
+        {
+            var names = Enum.GetValues<T>().Select(Lower).ToList();
+            int index = names.IndexOf(Text);
+            return index >= 0 ? Enum.GetValues<T>()[index] : throw Fail($"must be {string.Join(" or ", names)}");
+        }
+
+        public Exception Fail(string complaint) => From.Fail(Name, $"{complaint}, not '{Text}'");
     }
 
     static readonly EtlOptions Defaults = new() { Sources = [], Output = "" };
 
     public static readonly IReadOnlyList<Setting> All =
     [
-        new("tokenizer", "tokenizer folder", "the built-in Qwen tokenizer", (s, v, from) => s with { Tokenizer = from.Path(v) }),
-        new("template", "qwen (Qwen-7B chatml, <|extra_0|>), qwen2 (Qwen2 chatml, <|image_pad|>), vicuna_v1 (LLaVA-1.5, <image>) or llama3 (<image>)", "the tokenizer's, by its special tokens", (s, v, from) =>
+        new("tokenizer", "tokenizer folder", "the built-in Qwen tokenizer", (s, v) => s with { Tokenizer = v.Path() }),
+        new("template", "qwen (Qwen-7B chatml, <|extra_0|>), qwen2 (Qwen2 chatml, <|image_pad|>), vicuna_v1 (LLaVA-1.5, <image>) or llama3 (<image>)", "the tokenizer's, by its special tokens", (s, v) =>
         {
             try
             {
-                ChatTemplate.Named(v);
+                ChatTemplate.Named(v.Text);
             }
             catch (ArgumentException e)
             {
-                throw from.Fail("template", e.Message);
+                throw v.From.Fail(v.Name, e.Message);
             }
-            return s with { Template = v };
+            return s with { Template = v.Text };
         }),
         new("system_prompt", "system prompt; empty for none", Defaults.Template.SystemPrompt,
-            (s, v, _) => s with { Options = s.Options with { Template = s.Options.Template with { SystemPrompt = v } } }),
+            (s, v) => Template(s, t => t with { SystemPrompt = v.Text })),
         new("image_tokens", "image placeholder ids per image (the vision tower's feature count)", $"{Defaults.Template.ImageTokenCount}",
-            (s, v, from) => s with { Options = s.Options with { Template = s.Options.Template with { ImageTokenCount = Int("image_tokens", v, from) } } }),
+            (s, v) => Template(s, t => t with { ImageTokenCount = v.Int() })),
         new("first_turn_only", "keep only the first question and answer of each record",
-            null, (s, v, from) => s with { Options = s.Options with { Template = s.Options.Template with { FirstTurnOnly = Bool("first_turn_only", v, from) } } }, IsFlag: true),
+            null, (s, v) => Template(s, t => t with { FirstTurnOnly = v.Bool() }), IsFlag: true),
         new("split_special_tokens", "encode special-token strings in the text (<|im_start|> ...) as plain text, not control tokens",
-            null, (s, v, from) => s with { Options = s.Options with { Template = s.Options.Template with { SplitSpecialTokens = Bool("split_special_tokens", v, from) } } }, IsFlag: true),
+            null, (s, v) => Template(s, t => t with { SplitSpecialTokens = v.Bool() }), IsFlag: true),
         new("max_length", "longest conversation in tokens", $"{Defaults.MaxLength}",
-            (s, v, from) => s with { Options = s.Options with { MaxLength = Int("max_length", v, from) } }),
-        new("length_policy", "drop or truncate conversations over max_length", Name(Defaults.LengthPolicy),
-            (s, v, from) => s with { Options = s.Options with { LengthPolicy = Choice<LengthPolicy>("length_policy", v, from) } }),
+            (s, v) => Options(s, o => o with { MaxLength = v.Int() })),
+        new("length_policy", "drop or truncate conversations over max_length", Lower(Defaults.LengthPolicy),
+            (s, v) => Options(s, o => o with { LengthPolicy = v.Choice<LengthPolicy>() })),
         new("seed", "seed of the caption policy (AI Challenger, COCO)", $"{Defaults.Seed}",
-            (s, v, from) => s with { Options = s.Options with { Seed = Int("seed", v, from) } }),
+            (s, v) => Options(s, o => o with { Seed = v.Int() })),
         new("records_per_shard", "input records per shard", $"{Defaults.RecordsPerShard}",
-            (s, v, from) => s with { Options = s.Options with { RecordsPerShard = Int("records_per_shard", v, from) } }),
+            (s, v) => Options(s, o => o with { RecordsPerShard = v.Int() })),
         new("max_image_pixels", "images over this many pixels (by their header) are rejected before decoding", $"{Defaults.MaxImagePixels}",
-            (s, v, from) => s with { Options = s.Options with { MaxImagePixels = Long("max_image_pixels", v, from) } }),
-        new("duplicate_ids", "warn (keep rows that repeat an earlier row's id, counted in the manifest) or reject them", Name(Defaults.DuplicateIds),
-            (s, v, from) => s with { Options = s.Options with { DuplicateIds = Choice<DuplicateIds>("duplicate_ids", v, from) } }),
+            (s, v) => Options(s, o => o with { MaxImagePixels = v.Long() })),
+        new("duplicate_ids", "warn (keep rows that repeat an earlier row's id, counted in the manifest) or reject them", Lower(Defaults.DuplicateIds),
+            (s, v) => Options(s, o => o with { DuplicateIds = v.Choice<DuplicateIds>() })),
         new("allow_partial", "keep the records before a break in an annotation file (a truncated file) instead of failing",
-            null, (s, v, from) => s with { Options = s.Options with { AllowPartial = Bool("allow_partial", v, from) } }, IsFlag: true),
+            null, (s, v) => Options(s, o => o with { AllowPartial = v.Bool() }), IsFlag: true),
     ];
 
     public static Setting? Find(string name) => All.FirstOrDefault(s => s.Name == name);
@@ -77,25 +106,9 @@ internal static class EtlSettings
     /// <summary>The defaults for these sources and output, every setting as <see cref="EtlOptions"/> has it.</summary>
     public static PrepareSettings Start(IReadOnlyList<EtlSource> sources, string output) => new(Defaults with { Sources = sources, Output = output });
 
-    static string Name<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+    static PrepareSettings Options(PrepareSettings s, Func<EtlOptions, EtlOptions> change) => s with { Options = change(s.Options) };
 
-    static T Choice<T>(string name, string value, ISettingSource from) where T : struct, Enum
-    {
-        var names = Enum.GetValues<T>().Select(Name).ToList();
-        int index = names.IndexOf(value);
-        return index >= 0 ? Enum.GetValues<T>()[index] : throw from.Fail(name, $"must be {string.Join(" or ", names)}, not '{value}'");
-    }
+    static PrepareSettings Template(PrepareSettings s, Func<ChatTemplateOptions, ChatTemplateOptions> change) => Options(s, o => o with { Template = change(o.Template) });
 
-    static int Int(string name, string value, ISettingSource from) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed) ? parsed : throw from.Fail(name, $"must be an integer, not '{value}'");
-
-    static long Long(string name, string value, ISettingSource from) =>
-        long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long parsed) ? parsed : throw from.Fail(name, $"must be an integer, not '{value}'");
-
-    static bool Bool(string name, string value, ISettingSource from) => value switch
-    {
-        "true" => true,
-        "false" => false,
-        _ => throw from.Fail(name, $"must be true or false, not '{value}'"),
-    };
+    static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

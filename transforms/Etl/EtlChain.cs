@@ -27,6 +27,9 @@ internal static class EtlChain
         var check = (ImageCheckTransformer)images.Transformer;
         var tokenizer = (ConversationTokenizerTransformer)tokenize.Transformer;
         var policy = (LengthPolicyTransformer)length.Transformer;
+        // vlm prepare cuts around the tokenizer's own image id; a policy given another would cut other rows.
+        if (policy.ImageTokenId != tokenizer.ImageTokenId)
+            throw Refusal($"ApplyLengthPolicy was given image token id {policy.ImageTokenId}, but TokenizeConversations marks images with {tokenizer.ImageTokenId}");
         var options = new EtlOptions
         {
             // The images are checked under the chain's own root, whatever folder the source named.

@@ -15,6 +15,8 @@ public sealed class LengthPolicyTransformer(int maxLength, LengthPolicy policy, 
 {
     public int MaxLength { get; } = maxLength >= 1 ? maxLength : throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max_length must be positive");
     public LengthPolicy Policy { get; } = policy;
+    /// <summary>The image placeholder id a cut must not split.</summary>
+    public int ImageTokenId { get; } = imageTokenId;
 
     public override IReadOnlyList<OutputColumn> Outputs { get; } =
     [
@@ -52,8 +54,8 @@ public sealed class LengthPolicyTransformer(int maxLength, LengthPolicy policy, 
         if (reject.Length > 0 || ids.Length <= MaxLength) return (ids, labels, false, reject);
         if (Policy == LengthPolicy.Drop)
             return ([], [], false, $"too long: more than max_length {MaxLength} tokens");
-        int kept = ids.AsSpan(0, MaxLength).Count(imageTokenId);
-        if (kept < (imageTokens ?? ids.AsSpan().Count(imageTokenId)))
+        int kept = ids.AsSpan(0, MaxLength).Count(ImageTokenId);
+        if (kept < (imageTokens ?? ids.AsSpan().Count(ImageTokenId)))
             return ([], [], false, $"truncating to max_length {MaxLength} would cut image tokens");
         if (labels.AsSpan(0, MaxLength).IndexOfAnyExcept(EncodedConversation.IgnoreIndex) < 0)
             return ([], [], false, $"no answer left after truncating to max_length {MaxLength}");

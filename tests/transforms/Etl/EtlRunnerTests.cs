@@ -362,6 +362,11 @@ public class EtlRunnerTests(TokenizerFixture tokenizers) : IDisposable
         var steps = tokenize.Append(ml.Transforms.ApplyLengthPolicy(64, LengthPolicy.Drop, tokenize.Fit(filtered).ImageTokenId));
         e = Assert.Throws<ArgumentException>(() => ml.Data.SaveAsShards(steps.Fit(filtered).Transform(filtered), folder));
         Assert.Contains("before TokenizeConversations should be ImageCheck", e.Message);
+        // A length policy told another image id would cut other rows than vlm prepare.
+        int imageId = tokenize.Fit(records).ImageTokenId;
+        var otherId = ml.Transforms.CheckImages(source.Images).Append(tokenize).Append(ml.Transforms.ApplyLengthPolicy(64, LengthPolicy.Drop, imageId + 1));
+        e = Assert.Throws<ArgumentException>(() => ml.Data.SaveAsShards(otherId.Fit(records).Transform(records), folder));
+        Assert.Contains($"ApplyLengthPolicy was given image token id {imageId + 1}, but TokenizeConversations marks images with {imageId}", e.Message);
         Assert.False(Directory.Exists(folder));
     }
 
