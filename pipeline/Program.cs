@@ -11,6 +11,7 @@ var commands = new ICommand[]
     new DemoCommand(),
     new InitTinyCommand(),
     new TrainCommand(),
+    new CacheFeaturesCommand(),
     new PredictCommand(),
     new ChatCommand(),
     new ServeCommand(),

@@ -49,7 +49,7 @@ internal static class ImageBench
     }
 
     /// <summary>COCO-sized photos stand-ins: gradients, shapes and noise, so that decoding does real work.</summary>
-    static IReadOnlyList<string> WriteJpegs(string folder, int count)
+    internal static IReadOnlyList<string> WriteJpegs(string folder, int count)
     {
         Directory.CreateDirectory(folder);
         var random = new Random(3);

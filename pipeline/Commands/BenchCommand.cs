@@ -21,10 +21,12 @@ internal sealed class BenchCommand : ICommand
         new("out", "folder for README.md (the table) and ratios.png", Default: "docs/benchmarks"),
         new("only", $"comma-separated areas ({string.Join(", ", Areas)})", Default: "all"),
         new("quick", "tiny sizes: checks that every measurement runs, numbers mean little", IsFlag: true),
-        new("child", "internal: one measurement in a process of its own (etl, train-step, long-answers, allreduce: under mpirun)"),
+        new("child", "internal: one measurement in a process of its own (etl, train-step, long-answers, train-rows, allreduce: under mpirun)"),
         new("elements", "internal: fp32 values per all-reduce for the allreduce child"),
         new("repeats", "internal: timed all-reduces for the allreduce child"),
         new("records", "internal: records for the etl child"),
+        new("data", "internal: the shards folder for the train-rows child (--out: its output folder)"),
+        new("model", "internal: the init-tiny folder for the train-rows child"),
         new("steps", "internal: steps for the train-step child"),
         new("checkpointing", "internal: gradient checkpointing for the train-step child", IsFlag: true),
         new("glibc_defaults", "internal: the train-step child leaves glibc's allocator untuned", IsFlag: true),
@@ -53,6 +55,10 @@ internal sealed class BenchCommand : ICommand
                 return ExitCodes.Ok;
             case LossMemoryBench.Child:
                 LossMemoryBench.RunChild(args.Flag("plain_loss"), quick, output);
+                return ExitCodes.Ok;
+            case TrainingDataBench.Child:
+                TrainingDataBench.RunChild(args.Value("data") ?? throw new UsageException("--data is needed"), args.Value("model") ?? throw new UsageException("--model is needed"),
+                    args.Value("out") ?? throw new UsageException("--out is needed"), output);
                 return ExitCodes.Ok;
             case AllReduceBench.Child:
                 AllReduceBench.RunChild(args.Long("elements", 1 << 20), args.Int("repeats", 9), output);
@@ -87,6 +93,8 @@ internal sealed class BenchCommand : ICommand
                 rows.Add(TrainingStepBench.DemoShape(quick ? 3 : 50, Path.Combine(peers, "python", "train_step.py"), Log));
                 rows.AddRange(LossMemoryBench.Run(quick, Log));
                 rows.AddRange(LengthGroupingBench.Run(shape, quick, Log));
+                rows.AddRange(TrainingDataBench.Run(work, quick, Log));
+                rows.AddRange(VisionFeatureBench.Run(work, shape, quick, Log));
             }
             if (selected.Contains("generation")) rows.AddRange(quick ? GenerationBench.Run(shape, 16, 4, Log) : GenerationBench.Run(shape, 300, 32, Log));
             if (selected.Contains("distributed")) rows.AddRange(DistributedBench.Run(work, quick, Log));

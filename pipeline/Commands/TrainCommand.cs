@@ -35,7 +35,9 @@ internal sealed class TrainCommand : ICommand
         new("eval_steps", "evaluate every N steps (0: at the end)", Default: "0"),
         new("train", "projector, lora (projector + LoRA) or full", Default: "lora"),
         new("train_vision_tower", "train the vision tower too", IsFlag: true),
-        new("image_root", "folder the shards' image paths are relative to", Default: "the manifest's image folder"),
+        new("packing", "pack each micro-batch's examples into as few rows as fit its longest (attention kept within each example; the same loss): less padding", IsFlag: true),
+        ShardArguments.ImageRoot,
+        new("vision_features", "a folder of the frozen tower's features made by vlm cache-features for these shards: no image decoding or tower pass while training"),
         new("lora_rank", "LoRA rank", Default: Defaults.LoraRank.ToString()),
         new("lora_alpha", "LoRA alpha", Default: Text(Defaults.LoraAlpha)),
         new("lora_dropout", "LoRA dropout", Default: Text(Defaults.LoraDropout)),
@@ -64,15 +66,9 @@ internal sealed class TrainCommand : ICommand
     public int Run(CommandLine args, TextWriter output)
     {
         string data = args.Required("data");
-        var manifest = Manifest(data);
+        var manifest = ShardArguments.Manifest(data);
         var template = manifest.Config?.Template ?? throw new UsageException($"{data}: the manifest records no chat template; prepare the data again");
-        string? imageRoot = args.Value("image_root");
-        if (imageRoot is null)
-        {
-            var roots = manifest.Config.Sources.Select(s => Path.GetFullPath(s.Images)).Distinct().ToList();
-            if (roots.Count != 1) throw new UsageException($"the shards come from image folders {string.Join(", ", roots)}; give --image_root");
-            imageRoot = roots[0];
-        }
+        string imageRoot = ShardArguments.ImageRootFolder(args, manifest);
         var (llm, vision) = args.Value("init_from") is { } llava
             ? (args.Value("llm") ?? args.Value("vision")) is null ? (llava, llava) : throw new UsageException("--init_from names the LLM and the tower: leave out --llm and --vision")
             : (args.Value("llm") ?? throw new UsageException("--llm is required (or --init_from)"), args.Value("vision") ?? throw new UsageException("--vision is required (or --init_from)"));
@@ -111,6 +107,8 @@ internal sealed class TrainCommand : ICommand
             MaxGradNorm = args.Double("max_grad_norm", Defaults.MaxGradNorm),
             GradientCheckpointing = args.Flag("gradient_checkpointing"),
             GroupByLength = args.Flag("group_by_length"),
+            Packing = args.Flag("packing"),
+            VisionFeatures = args.Value("vision_features"),
             DataWorkers = args.Int("dataloader_num_workers", Defaults.DataWorkers),
             SaveSteps = args.Int("save_steps", Defaults.SaveSteps),
             SaveTotalLimit = args.Int("save_total_limit", Defaults.SaveTotalLimit),
@@ -154,12 +152,5 @@ internal sealed class TrainCommand : ICommand
         if (DistributedWorld.FromEnvironment().IsMain)
             output.WriteLine($"model -> {Path.GetFullPath(Path.Combine(options.OutputDir, VlmEstimator.ModelFolderName))}  (vlm predict --weights <that folder> --image <file> --prompt <text>)");
         return ExitCodes.Ok;
-    }
-
-    static EtlManifest Manifest(string folder)
-    {
-        string path = Path.Combine(folder, EtlManifest.FileName);
-        if (!File.Exists(path)) throw new UsageException($"{folder}: no {EtlManifest.FileName}; give the output folder of vlm prepare");
-        return JsonSerializer.Deserialize<EtlManifest>(File.ReadAllBytes(path), EtlRunner.Json) ?? throw new InvalidDataException($"{path}: empty");
     }
 }

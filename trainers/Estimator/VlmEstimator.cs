@@ -3,6 +3,7 @@ using TorchSharp;
 using Microsoft.ML.Data;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Distributed;
+using Vlm.Trainers.Features;
 using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
@@ -52,8 +53,9 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             if (string.IsNullOrEmpty(path)) throw new ArgumentException($"the {what} folder is not set");
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such {what} folder");
         }
-        var examples = TrainingData.Read(train);
-        var held = validation is null ? null : TrainingData.Read(validation);
+        // The rows wait on disk in the output folder while training runs (see TrainingRows), not in memory.
+        using var examples = TrainingData.Read(train, options.OutputDir);
+        using var held = validation is null ? null : TrainingData.Read(validation, options.OutputDir);
         var device = TorchDevice.Select(_ml);
         var tokenizer = TextTokenizer.Load(tokenizerPath);
         var encoder = new ConversationEncoder(tokenizer, options.Template);
@@ -67,7 +69,8 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             model.to(device).to(TorchDevice.DType(options.Precision, device));
             using var ranks = Collectives.Create(options.Distributed, DistributedWorld.FromEnvironment(), cuda: device.type == DeviceType.CUDA);
             VlmTrainer? trainer = null;
-            trainer = new VlmTrainer(model, options, ImagePreprocessor.For(model.VisionTower.Config, options.VisionPath), OnLog, ranks)
+            using var images = BatchImages(options, model);
+            trainer = new VlmTrainer(model, options, images, OnLog, ranks)
             {
                 AfterEval = OnEval,
                 AfterStep = OnStep is null ? null : step => OnStep(step, trainer!.TotalSteps),
@@ -102,6 +105,11 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             throw;
         }
     }
+
+    /// <summary>A frozen tower's cached features when the options name them, else the images decoded for the tower.</summary>
+    static IBatchImages BatchImages(VlmTrainerOptions options, VlmModel model) => options.VisionFeatures is { } folder
+        ? VisionFeatureCache.Open(folder, TowerFingerprint.Of(options.VisionPath, model.Features.Layer, model.DropsFirstToken))
+        : new DecodedImages(ImagePreprocessor.For(model.VisionTower.Config, options.VisionPath), options.ImageRoot);
 
     /// <summary>
     /// Shards from <c>ml.Data.LoadShards</c> carry what they were made with: a template left at its default

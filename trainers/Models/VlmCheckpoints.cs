@@ -47,9 +47,8 @@ internal static class VlmCheckpoints
         ModuleWeights.Load(model, llm, "language_model.", llmIsLlava
             ? LlavaHfFolder.Part("language_model.")
             : key => languageModel.Family.IsBuffer(key) ? null : "language_model." + key, Adapter);
-        ModuleWeights.Load(model, vision, "vision_tower.", visionIsLlava
-            ? LlavaHfFolder.Part("vision_tower.")
-            : key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? "vision_tower." + key : null);
+        var towerKeys = TowerKeys(visionIsLlava);
+        ModuleWeights.Load(model, vision, "vision_tower.", key => towerKeys(key) is { } name ? "vision_tower." + name : null);
         if (llmIsLlava)
         {
             ModuleWeights.Load(model, llm, "multi_modal_projector.", LlavaHfFolder.Part("multi_modal_projector."));
@@ -57,6 +56,44 @@ internal static class VlmCheckpoints
         }
         if (visionIsLlava) LlavaHfFolder.CheckEveryTensorHasAPart(vision);
         return model;
+    }
+
+    /// <summary>
+    /// The tower alone, from a CLIP or SigLIP folder or a Hugging Face LLaVA folder, with the feature
+    /// selection that goes with it (a LLaVA folder's own, else LLaVA-1.5's defaults): what caching a
+    /// frozen tower's features needs, without loading an LLM.
+    /// </summary>
+    public static VisionTower LoadTower(string visionFolder, out VisionFeatureOptions features)
+    {
+        using var vision = CheckpointFolder.Open(visionFolder);
+        bool isLlava = LlavaHfFolder.Is(vision.Config);
+        var config = VisionConfig.From(isLlava ? LlavaHfFolder.Section(vision.Config, "vision_config") : vision.Config);
+        if (!isLlava) ExpectedTensor.CheckAll(vision, config.ExpectedTensors());
+        features = isLlava ? LlavaHfFolder.Features(vision.Config) : new VisionFeatureOptions();
+        var tower = new VisionTower(config);
+        try
+        {
+            var towerKeys = TowerKeys(isLlava);
+            // A LLaVA folder's other parts are not the tower's: skipped, not unexpected.
+            ModuleWeights.Load(tower, vision, "", key => towerKeys(key));
+            return tower;
+        }
+        catch
+        {
+            tower.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A checkpoint key's name inside the tower module (<c>vision_model.*</c>), or null for keys that are not the tower's.</summary>
+    static Func<string, string?> TowerKeys(bool llavaFolder)
+    {
+        if (llavaFolder)
+        {
+            var part = LlavaHfFolder.Part("vision_tower.");
+            return key => part(key) is { } name && name.StartsWith("vision_tower.", StringComparison.Ordinal) ? name["vision_tower.".Length..] : null;
+        }
+        return key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? key : null;
     }
 
     /// <summary>Writes one part of the model as a Hugging Face folder: <c>config.json</c> and <c>model.safetensors</c>.</summary>

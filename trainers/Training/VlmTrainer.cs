@@ -29,7 +29,7 @@ public sealed class TrainingInterruptedException(int step, string? checkpoint)
 /// newest checkpoint (the data order is a function of the seed and the epoch, so a resumed run
 /// sees the same batches as an uninterrupted one).
 /// </summary>
-internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, ImagePreprocessor images, Action<LogEntry>? log = null, ICollectives? collectives = null)
+internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Features.IBatchImages images, Action<LogEntry>? log = null, ICollectives? collectives = null)
 {
     // Data parallel: every rank runs this loop on its own slice of each global batch (see Train).
     readonly ICollectives _ranks = collectives ?? new SingleProcess();
@@ -80,10 +80,10 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
         model.train();
 
         var device = model.LanguageModel.HeadWeight.device;
-        var order = new EpochOrder(examples.Count, options.Seed, options.GroupByLength ? [.. examples.Select(e => e.InputIds.Length)] : null, perStep);
+        var order = new EpochOrder(examples.Count, options.Seed, options.GroupByLength ? LengthsOf(examples) : null, perStep);
         TrainingBatch Load(int step, int micro) => TrainingBatch.Create(
             [.. Enumerable.Range(0, options.PerDeviceTrainBatchSize).Select(j => examples[order[(long)step * perStep + micro * perMicro + world.Rank * options.PerDeviceTrainBatchSize + j]])],
-            images, options.ImageRoot);
+            images, options.Packing);
         var batches = new BatchQueue(Load, start, total, options.GradientAccumulationSteps, options.DataWorkers);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double lossSum = 0, waited = 0; long tokens = 0, samples = 0; int lossSteps = 0;
@@ -115,7 +115,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
                         loss.div(accumulation).backward(); // one process: the same operations as always, so the same bytes
                     stepLoss += loss.item<float>() * share / options.GradientAccumulationSteps;
                     tokens += batch.Tokens;
-                    samples += batch.Rows;
+                    samples += batch.Examples;
                 }
                 _ranks.AllReduceGradients([.. groups.SelectMany(g => g.Parameters)]);
                 stepLoss = _ranks.Sum(stepLoss);
@@ -170,6 +170,9 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
         model.eval();
     }
 
+    static IReadOnlyList<int> LengthsOf(IReadOnlyList<TrainingExample> examples) =>
+        examples is TrainingRows rows ? rows.Lengths : [.. examples.Select(e => e.InputIds.Length)];
+
     /// <summary>The token-weighted mean loss over <paramref name="validation"/>, in eval mode (no dropout, so the random state is untouched).</summary>
     EvalEntry Evaluate(IReadOnlyList<TrainingExample> validation, int step, Device device)
     {
@@ -181,7 +184,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Imag
             for (int i = 0; i < validation.Count; i += options.PerDeviceTrainBatchSize)
             {
                 using var scope = NewDisposeScope();
-                var batch = TrainingBatch.Create([.. validation.Skip(i).Take(options.PerDeviceTrainBatchSize)], images, options.ImageRoot);
+                var batch = TrainingBatch.Create([.. Enumerable.Range(i, Math.Min(options.PerDeviceTrainBatchSize, validation.Count - i)).Select(j => validation[j])], images);
                 var (ids, keep, labels, pixels) = batch.ToTensors(device);
                 var (loss, tokens) = model.Loss(ids, keep, labels, pixels);
                 sum += loss.item<float>() * tokens;

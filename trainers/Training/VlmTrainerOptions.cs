@@ -64,8 +64,19 @@ public sealed record VlmTrainerOptions
     /// shuffled order is sorted within mega-batches of 50 global batches, so a batch pads little.
     /// </summary>
     public bool GroupByLength { get; init; }
+    /// <summary>
+    /// Each micro-batch's examples packed into as few rows as fit its longest example, attention kept
+    /// within each example: the same loss as unpacked, with less padding to compute (best with short
+    /// rows beside long ones, as LLaVA-Instruct's captions beside its reasoning answers).
+    /// </summary>
+    public bool Packing { get; init; }
     /// <summary>Batches loaded (images decoded) ahead of the step in background tasks; 0 loads each batch when its step needs it.</summary>
     public int DataWorkers { get; init; } = 2;
+    /// <summary>
+    /// A folder of the frozen tower's features made by <c>vlm cache-features</c> for these shards: the
+    /// trainer reads them instead of decoding images and running the tower each step.
+    /// </summary>
+    public string? VisionFeatures { get; init; }
     /// <summary>The folder the shards' image paths are relative to.</summary>
     public string ImageRoot { get; init; } = ".";
     /// <summary>Evaluate on the validation set every this many steps (0: only after the last step); needs a validation set.</summary>
@@ -101,6 +112,7 @@ public sealed record VlmTrainerOptions
             Positive(LoraRank, "lora_rank");
             if (LoraDropout is < 0 or >= 1) throw new ArgumentException($"lora_dropout must be in [0, 1), not {LoraDropout}");
         }
+        if (VisionFeatures is not null && TrainVisionTower) throw new ArgumentException("vision_features are a frozen tower's; they cannot train the tower (leave out train_vision_tower or vision_features)");
         if (!Directory.Exists(ImageRoot)) throw new DirectoryNotFoundException($"{ImageRoot}: no such image folder");
     }
 }

@@ -5,7 +5,7 @@ namespace Vlm.Tests.Trainers.Training;
 /// <summary>The trainer's bounded look-ahead of batches: in order, at most the given number loading ahead, waits measured.</summary>
 public class BatchQueueTests
 {
-    static TrainingBatch Batch(int step, int micro) => new([step, micro], [1, 1], [-100, -100], rows: 1, length: 2, pixels: null, images: 0);
+    static TrainingBatch Batch(int step, int micro) => new([step, micro], [1, 1], [-100, -100], rows: 1, length: 2, pixels: null, images: 0, examples: 1);
 
     [Theory]
     [InlineData(0)]

@@ -1,5 +1,6 @@
 using SkiaSharp;
 using Vlm.Tests.TestSupport;
+using Vlm.Trainers.Features;
 using Vlm.Trainers.Models.Vision;
 using Vlm.Trainers.Training;
 using static TorchSharp.torch;
@@ -23,7 +24,7 @@ public class TrainingBatchTests : IDisposable
         float[] expected;
         using (var direct = preprocessor.Pixels([_images.File("red.png"), _images.File("blue.png")])) expected = direct.data<float>().ToArray();
 
-        var batch = await Task.Run(() => TrainingBatch.Create(examples, preprocessor, _images.Path));
+        var batch = await Task.Run(() => TrainingBatch.Create(examples, new DecodedImages(preprocessor, _images.Path)));
         Tensor pixels;
         using (NewDisposeScope())
         {

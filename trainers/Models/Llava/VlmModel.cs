@@ -14,6 +14,12 @@ internal sealed record VisionFeatureOptions
 
     /// <summary>Drop the first token: null means "the class token if the tower has one" (CLIP yes, SigLIP no).</summary>
     public bool? DropFirstToken { get; init; }
+
+    /// <summary>Whether <paramref name="tower"/>'s first token is dropped under these options.</summary>
+    public bool DropsFirstToken(VisionConfig tower) => DropFirstToken ?? tower.Kind == VisionKind.Clip;
+
+    /// <summary>Image features (image tokens) per image from <paramref name="tower"/> under these options.</summary>
+    public int TokensPerImage(VisionConfig tower) => tower.NumPositions - (DropsFirstToken(tower) ? 1 : 0);
 }
 
 /// <summary>
@@ -49,19 +55,30 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
     public bool TrainVisionTower { get; set; }
 
     /// <summary>Image tokens each image takes in the prompt: the feature count the tower gives.</summary>
-    public int ImageTokensPerImage => vision_tower.Config.NumPositions - (DropsFirstToken ? 1 : 0);
+    public int ImageTokensPerImage => Features.TokensPerImage(vision_tower.Config);
 
-    public bool DropsFirstToken => Features.DropFirstToken ?? vision_tower.Config.Kind == VisionKind.Clip;
+    public bool DropsFirstToken => Features.DropsFirstToken(vision_tower.Config);
 
     public override Tensor forward(Tensor inputIds) => language_model.forward(inputIds);
 
-    /// <summary>Projected features [N, F, D_text] of images [N, 3, H, W].</summary>
-    public Tensor ImageFeatures(Tensor pixels)
+    /// <summary>
+    /// Projected features [N, F, D_text] of images [N, 3, H, W], or of the tower's selected features
+    /// [N, F, D_vision] computed earlier (a frozen tower's, read from a feature cache).
+    /// </summary>
+    public Tensor ImageFeatures(Tensor images)
     {
         using var scope = NewDisposeScope();
         Tensor features;
-        using (TrainVisionTower ? null : no_grad())
-            features = vision_tower.Features(pixels, Features.Layer, DropsFirstToken);
+        if (images.dim() == 3)
+        {
+            if (TrainVisionTower) throw new InvalidOperationException("cached tower features cannot train the tower; train it on images");
+            if (images.shape[1] != ImageTokensPerImage || images.shape[2] != vision_tower.Config.HiddenSize)
+                throw new ArgumentException($"cached tower features are [{images.shape[1]}, {images.shape[2]}] per image but this tower gives [{ImageTokensPerImage}, {vision_tower.Config.HiddenSize}]");
+            features = images.to(multi_modal_projector.parameters().First().dtype);
+        }
+        else
+            using (TrainVisionTower ? null : no_grad())
+                features = vision_tower.Features(images, Features.Layer, DropsFirstToken);
         return multi_modal_projector.forward(features).MoveToOuterDisposeScope();
     }
 

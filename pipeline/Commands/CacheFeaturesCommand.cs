@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Microsoft.ML.Data;
+using Vlm.Pipeline.Cli;
+using Vlm.Trainers.Features;
+using Vlm.Trainers.Models;
+using Vlm.Trainers.Training;
+using Vlm.Transforms.Data;
+using Vlm.Transforms.Shards;
+
+namespace Vlm.Pipeline.Commands;
+
+/// <summary>
+/// <c>vlm cache-features</c>: a frozen tower's features of every distinct image of the shards, computed
+/// once, so that training reads them (<c>vlm train --vision_features</c>) instead of decoding each image
+/// and running the tower on it every epoch.
+/// </summary>
+internal sealed class CacheFeaturesCommand : ICommand
+{
+    public string Name => "cache-features";
+    public string Summary => "run the frozen vision tower once per distinct image of the shards and keep its features (fp16) for training";
+    public string Example => "vlm cache-features --data ./shards --vision ./clip-vit-large-patch14 --output ./features   (then vlm train ... --vision_features ./features)";
+
+    public IReadOnlyList<CommandOption> Options { get; } =
+    [
+        new("data", "shards folder written by vlm prepare", Required: true),
+        new("vision", "the tower: a CLIP or SigLIP folder, or the Hugging Face LLaVA folder given to train --init_from (the same folder the training run names)", Required: true),
+        new("output", "the folder to write (must not hold features already)", Required: true),
+        ShardArguments.ImageRoot,
+        new("batch_size", "images per tower pass", Default: "16"),
+    ];
+
+    public int Run(CommandLine args, TextWriter output)
+    {
+        string data = args.Required("data"), vision = args.Required("vision"), folder = args.Required("output");
+        int batch = args.Int("batch_size", 16);
+        if (batch < 1) throw new UsageException($"--batch_size must be at least 1, not {batch}");
+        string root = ShardArguments.ImageRootFolder(args, ShardArguments.Manifest(data));
+        var images = DistinctImages(ShardDataView.Open(data), root);
+        if (images.Count == 0) throw new UsageException($"{data}: no row has an image; there is nothing to cache");
+        using var tower = VlmCheckpoints.LoadTower(vision, out var selection);
+        var preprocessor = ImagePreprocessor.For(tower.Config, vision);
+        var clock = Stopwatch.StartNew();
+        VisionFeatureCache.CacheIndex index;
+        using (var progress = ProgressReporter.Create(output, "images", images.Count, logEvery: 0))
+            index = VisionFeatureCache.Build(tower, selection, vision, preprocessor, images, folder, batch, (done, _) => progress.Report(done));
+        long bytes = new DirectoryInfo(folder).EnumerateFiles().Sum(f => f.Length);
+        output.WriteLine($"features   {index.Images} images x [{index.Tokens}, {index.Hidden}] {index.DType} (layer {index.Layer}{(index.DropFirstToken ? ", first token dropped" : "")}) "
+            + $"-> {Path.GetFullPath(folder)} ({bytes / 1048576.0:F1} MB, {images.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-6):F1} images/s)");
+        output.WriteLine($"train with --vision {vision} --vision_features {folder}");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Each image SHA-256 of the shards once, with its file; a row with an image but no hash is refused.</summary>
+    static List<(string Sha256, string Path)> DistinctImages(ShardDataView shards, string root)
+    {
+        var columns = new[] { shards.Schema[VlmColumns.Image], shards.Schema[VlmColumns.ImageSha256], shards.Schema[VlmColumns.Id] };
+        using var cursor = shards.GetRowCursor(columns);
+        var image = cursor.GetGetter<ReadOnlyMemory<char>>(columns[0]);
+        var sha = cursor.GetGetter<ReadOnlyMemory<char>>(columns[1]);
+        var id = cursor.GetGetter<ReadOnlyMemory<char>>(columns[2]);
+        ReadOnlyMemory<char> imageValue = default, shaValue = default, idValue = default;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var images = new List<(string, string)>();
+        while (cursor.MoveNext())
+        {
+            image(ref imageValue);
+            if (imageValue.IsEmpty) continue;
+            sha(ref shaValue);
+            if (shaValue.IsEmpty)
+            {
+                id(ref idValue);
+                throw new InvalidDataException($"row {idValue} (image {imageValue}) has no image_sha256; prepare the data again with vlm prepare");
+            }
+            if (seen.Add(shaValue.ToString())) images.Add((shaValue.ToString(), Path.Combine(root, imageValue.ToString())));
+        }
+        return images;
+    }
+}
