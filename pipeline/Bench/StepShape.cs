@@ -36,8 +36,11 @@ internal sealed record StepShape
         NumAttentionHeads = Heads, NumKeyValueHeads = KeyValueHeads, TieWordEmbeddings = true,
     };
 
-    /// <summary>A model of these shapes (the tower is minimal and unused: the step feeds token ids only).</summary>
-    public VlmModel Build() => new(new VisionConfig { HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 }, new Qwen2ForCausalLM(Config), imageTokenId: 0);
+    /// <summary>
+    /// A model of these shapes (the tower is minimal and unused: the step feeds token ids only). Its
+    /// image token is 0 unless given: steps whose batches are padded (with id 0) need another.
+    /// </summary>
+    public VlmModel Build(long imageTokenId = 0) => new(new VisionConfig { HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 }, new Qwen2ForCausalLM(Config), imageTokenId);
 
     /// <summary>The (m, k, n) of every matrix product of one forward pass, with how many times each runs.</summary>
     public IEnumerable<(long M, long K, long N, int Count)> Products()
