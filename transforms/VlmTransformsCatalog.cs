@@ -29,10 +29,13 @@ public static class VlmTransformsCatalog
     public static IDataView LoadConversations(this DataOperationsCatalog catalog, EtlSource source, int seed = 42, bool allowPartial = false) =>
         new ConversationDataView(source, seed, allowPartial);
 
-    /// <summary>Opens the Parquet shards of an ETL output folder (its <c>manifest.json</c>).</summary>
+    /// <summary>
+    /// Opens the Parquet shards of an ETL output folder (its <c>manifest.json</c>), or of several read one
+    /// after another (prepared with the same template and tokenizer; each row's image is found in its source's folder).
+    /// </summary>
     /// <param name="catalog">The data catalog.</param>
-    /// <param name="folder">The ETL output folder.</param>
-    public static IDataView LoadShards(this DataOperationsCatalog catalog, string folder) => ShardDataView.Open(folder);
+    /// <param name="folders">The ETL output folders.</param>
+    public static IDataView LoadShards(this DataOperationsCatalog catalog, params string[] folders) => ShardDataView.Open(folders);
 
     /// <summary>
     /// Writes the output of the ETL chain (<c>LoadConversations</c> -> <c>CheckImages</c> ->

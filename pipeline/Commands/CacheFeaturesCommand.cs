@@ -22,7 +22,7 @@ internal sealed class CacheFeaturesCommand : ICommand
 
     public IReadOnlyList<CommandOption> Options { get; } =
     [
-        new("data", "shards folder written by vlm prepare", Required: true),
+        ShardArguments.Data,
         new("vision", "the tower: a CLIP or SigLIP folder, or the Hugging Face LLaVA folder given to train --init_from (the same folder the training run names)", Required: true),
         new("output", "the folder to write (must not hold features already)", Required: true),
         ShardArguments.ImageRoot,
@@ -34,8 +34,8 @@ internal sealed class CacheFeaturesCommand : ICommand
         string data = args.Required("data"), vision = args.Required("vision"), folder = args.Required("output");
         int batch = args.Int("batch_size", 16);
         if (batch < 1) throw new UsageException($"--batch_size must be at least 1, not {batch}");
-        string root = ShardArguments.ImageRootFolder(args, ShardArguments.Manifest(data));
-        var images = DistinctImages(ShardDataView.Open(data), root);
+        var shards = ShardArguments.Open(data);
+        var images = DistinctImages(shards, ShardArguments.ImagePath(args, shards));
         if (images.Count == 0) throw new UsageException($"{data}: no row has an image; there is nothing to cache");
         using var tower = VlmCheckpoints.LoadTower(vision, out var selection);
         var preprocessor = ImagePreprocessor.For(tower.Config, vision);
@@ -51,14 +51,15 @@ internal sealed class CacheFeaturesCommand : ICommand
     }
 
     /// <summary>Each image SHA-256 of the shards once, with its file; a row with an image but no hash is refused.</summary>
-    static List<(string Sha256, string Path)> DistinctImages(ShardDataView shards, string root)
+    static List<(string Sha256, string Path)> DistinctImages(ShardDataView shards, Func<string, string, string> imagePath)
     {
-        var columns = new[] { shards.Schema[VlmColumns.Image], shards.Schema[VlmColumns.ImageSha256], shards.Schema[VlmColumns.Id] };
+        var columns = new[] { shards.Schema[VlmColumns.Image], shards.Schema[VlmColumns.ImageSha256], shards.Schema[VlmColumns.Id], shards.Schema[VlmColumns.Source] };
         using var cursor = shards.GetRowCursor(columns);
         var image = cursor.GetGetter<ReadOnlyMemory<char>>(columns[0]);
         var sha = cursor.GetGetter<ReadOnlyMemory<char>>(columns[1]);
         var id = cursor.GetGetter<ReadOnlyMemory<char>>(columns[2]);
-        ReadOnlyMemory<char> imageValue = default, shaValue = default, idValue = default;
+        var source = cursor.GetGetter<ReadOnlyMemory<char>>(columns[3]);
+        ReadOnlyMemory<char> imageValue = default, shaValue = default, idValue = default, sourceValue = default;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var images = new List<(string, string)>();
         while (cursor.MoveNext())
@@ -71,7 +72,9 @@ internal sealed class CacheFeaturesCommand : ICommand
                 id(ref idValue);
                 throw new InvalidDataException($"row {idValue} (image {imageValue}) has no image_sha256; prepare the data again with vlm prepare");
             }
-            if (seen.Add(shaValue.ToString())) images.Add((shaValue.ToString(), Path.Combine(root, imageValue.ToString())));
+            if (!seen.Add(shaValue.ToString())) continue;
+            source(ref sourceValue);
+            images.Add((shaValue.ToString(), imagePath(sourceValue.ToString(), imageValue.ToString())));
         }
         return images;
     }

@@ -26,7 +26,7 @@ internal sealed class TrainCommand : ICommand
 
     public IReadOnlyList<CommandOption> Options { get; } =
     [
-        new("data", "shards folder written by vlm prepare", Required: true),
+        ShardArguments.Data,
         new("llm", "base LLM folder: Qwen2, Qwen-7B or Llama (config.json, safetensors, tokenizer); required unless --init_from"),
         new("vision", "base CLIP or SigLIP folder; required unless --init_from"),
         new("init_from", "a Hugging Face LLaVA folder (LlavaForConditionalGeneration, e.g. llava-1.5-7b-hf) to fine-tune: LLM, tower, projector and tokenizer from it"),
@@ -66,9 +66,10 @@ internal sealed class TrainCommand : ICommand
     public int Run(CommandLine args, TextWriter output)
     {
         string data = args.Required("data");
-        var manifest = ShardArguments.Manifest(data);
-        var template = manifest.Config?.Template ?? throw new UsageException($"{data}: the manifest records no chat template; prepare the data again");
-        string imageRoot = ShardArguments.ImageRootFolder(args, manifest);
+        var shards = ShardArguments.Open(data);
+        var template = shards.Manifest.Config?.Template ?? throw new UsageException($"{data}: the manifest records no chat template; prepare the data again");
+        // Left out, the trainer finds each row's image in its source's folder (see VlmEstimator).
+        string imageRoot = args.Value("image_root") ?? Defaults.ImageRoot;
         var (llm, vision) = args.Value("init_from") is { } llava
             ? (args.Value("llm") ?? args.Value("vision")) is null ? (llava, llava) : throw new UsageException("--init_from names the LLM and the tower: leave out --llm and --vision")
             : (args.Value("llm") ?? throw new UsageException("--llm is required (or --init_from)"), args.Value("vision") ?? throw new UsageException("--vision is required (or --init_from)"));
@@ -127,7 +128,7 @@ internal sealed class TrainCommand : ICommand
 
         var ml = new MLContext(options.Seed);
         var estimator = ml.Vlm().Trainer(options);
-        var validation = args.Value("eval_data") is { } eval ? ml.Data.LoadShards(eval) : null;
+        var validation = args.Value("eval_data") is { } eval ? ShardArguments.Open(eval) : null;
         using (var progress = ProgressReporter.Create(output, "steps", null, logEvery: 0))
         {
             estimator.OnLog = e => progress.WriteLine(
@@ -137,7 +138,7 @@ internal sealed class TrainCommand : ICommand
             using var stop = StopSignals.Create();
             try
             {
-                using var model = estimator.Fit(ml.Data.LoadShards(data), validation, stop.Token);
+                using var model = estimator.Fit(shards, validation, stop.Token);
             }
             catch (ResumeRequiredException)
             {

@@ -54,8 +54,8 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such {what} folder");
         }
         // The rows wait on disk in the output folder while training runs (see TrainingRows), not in memory.
-        using var examples = TrainingData.Read(train, options.OutputDir);
-        using var held = validation is null ? null : TrainingData.Read(validation, options.OutputDir);
+        using var examples = TrainingData.Read(train, options.OutputDir, ImagesBySource(train, options));
+        using var held = validation is null ? null : TrainingData.Read(validation, options.OutputDir, ImagesBySource(validation, options));
         var device = TorchDevice.Select(_ml);
         var tokenizer = TextTokenizer.Load(tokenizerPath);
         var encoder = new ConversationEncoder(tokenizer, options.Template);
@@ -105,6 +105,15 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             throw;
         }
     }
+
+    /// <summary>
+    /// Shards of several image folders (a multi-source run, or several runs read together) with the image
+    /// root left at its default: each row's image is found in its own source's folder.
+    /// </summary>
+    static Func<string, string, string>? ImagesBySource(IDataView data, VlmTrainerOptions options) =>
+        options.ImageRoot == new VlmTrainerOptions().ImageRoot && data is Transforms.Shards.ShardDataView shards
+            ? (source, image) => shards.ImageFolderOf(source) is { } folder ? Path.Combine(folder, image) : image
+            : null;
 
     /// <summary>A frozen tower's cached features when the options name them, else the images decoded for the tower.</summary>
     static IBatchImages BatchImages(VlmTrainerOptions options, VlmModel model) => options.VisionFeatures is { } folder

@@ -12,7 +12,10 @@ namespace Vlm.Trainers.Training;
 /// </summary>
 internal static class TrainingData
 {
-    public static TrainingRows Read(IDataView data, string folder)
+    /// <param name="data">The rows.</param>
+    /// <param name="folder">Where the row file is kept while training runs.</param>
+    /// <param name="imagePath">Given a row's source and image, the image's path (rows of several sources with folders of their own); null keeps the image as the row has it.</param>
+    public static TrainingRows Read(IDataView data, string folder, Func<string, string, string>? imagePath = null)
     {
         foreach (var name in new[] { VlmColumns.InputIds, VlmColumns.Labels, VlmColumns.Image })
             if (data.Schema.GetColumnOrNull(name) is null) throw new ArgumentException($"the training data has no '{name}' column; give it the shards of vlm prepare");
@@ -21,13 +24,16 @@ internal static class TrainingData
         if (rejectColumn is { } rc) columns.Add(rc);
         var shaColumn = data.Schema.GetColumnOrNull(VlmColumns.ImageSha256);
         if (shaColumn is { } sc) columns.Add(sc);
+        var sourceColumn = imagePath is null ? null : data.Schema.GetColumnOrNull(VlmColumns.Source);
+        if (sourceColumn is { } so) columns.Add(so);
         using var cursor = data.GetRowCursor(columns);
         var ids = cursor.GetGetter<VBuffer<int>>(columns[0]);
         var labels = cursor.GetGetter<VBuffer<int>>(columns[1]);
         var image = cursor.GetGetter<ReadOnlyMemory<char>>(columns[2]);
         var reject = rejectColumn is { } r ? cursor.GetGetter<ReadOnlyMemory<char>>(r) : null;
         var sha = shaColumn is { } s ? cursor.GetGetter<ReadOnlyMemory<char>>(s) : null;
-        ReadOnlyMemory<char> rejectValue = default, shaValue = default;
+        var source = sourceColumn is { } sg ? cursor.GetGetter<ReadOnlyMemory<char>>(sg) : null;
+        ReadOnlyMemory<char> rejectValue = default, shaValue = default, sourceValue = default;
         VBuffer<int> idValues = default, labelValues = default;
         ReadOnlyMemory<char> imageValue = default;
         var rows = new TrainingRows(folder);
@@ -46,7 +52,13 @@ internal static class TrainingData
                 sha?.Invoke(ref shaValue);
                 if (idValues.Length != labelValues.Length)
                     throw new InvalidDataException($"row {cursor.Position}: {idValues.Length} input ids but {labelValues.Length} labels");
-                rows.Add(Dense(ref idValues), Dense(ref labelValues), imageValue.IsEmpty ? null : imageValue.ToString(), shaValue.IsEmpty ? null : shaValue.ToString());
+                string? imageName = imageValue.IsEmpty ? null : imageValue.ToString();
+                if (imageName is not null && source is not null)
+                {
+                    source(ref sourceValue);
+                    imageName = imagePath!(sourceValue.ToString(), imageName);
+                }
+                rows.Add(Dense(ref idValues), Dense(ref labelValues), imageName, shaValue.IsEmpty ? null : shaValue.ToString());
             }
             if (rows.Count == 0) throw new ArgumentException("the training data has no rows");
             return rows;

@@ -36,8 +36,26 @@ public sealed class ShardDataView : IDataView
         Schema = builder.ToSchema();
     }
 
-    /// <summary>Opens the shards listed in the <c>manifest.json</c> of an ETL output folder.</summary>
-    public static ShardDataView Open(string folder)
+    /// <summary>
+    /// Opens the shards listed in the <c>manifest.json</c> of one ETL output folder or several, read in
+    /// the order given. Several folders must have been tokenized alike (template, tokenizer, image
+    /// token); their sources' image folders are all kept (<see cref="ImageFolderOf"/>).
+    /// </summary>
+    public static ShardDataView Open(params string[] folders)
+    {
+        if (folders.Length == 0) throw new ArgumentException("no shards folder given", nameof(folders));
+        var files = new List<(string File, string Sha256)>();
+        Etl.EtlManifest? merged = null;
+        string first = folders[0];
+        foreach (var folder in folders)
+        {
+            var manifest = ReadManifest(folder, files);
+            merged = merged is null ? manifest : Merge(merged, first, manifest, folder);
+        }
+        return new ShardDataView(files, merged!.Rows, merged);
+    }
+
+    static Etl.EtlManifest ReadManifest(string folder, List<(string File, string Sha256)> files)
     {
         string manifestPath = Path.Combine(folder, Etl.EtlManifest.FileName);
         if (!File.Exists(manifestPath))
@@ -52,7 +70,6 @@ public sealed class ShardDataView : IDataView
         {
             throw new InvalidDataException($"{manifestPath}: not a valid manifest ({e.Message})", e);
         }
-        var files = new List<(string File, string Sha256)>();
         foreach (var shard in manifest.Shards)
         {
             if (shard is null || string.IsNullOrEmpty(shard.File) || Path.GetFileName(shard.File) != shard.File || string.IsNullOrEmpty(shard.Sha256))
@@ -61,10 +78,41 @@ public sealed class ShardDataView : IDataView
             if (!File.Exists(path)) throw new FileNotFoundException($"{manifestPath}: lists {shard.File}, which does not exist", path);
             files.Add((path, shard.Sha256));
         }
-        return new ShardDataView(files, manifest.Rows, manifest);
+        return manifest;
     }
 
-    /// <summary>The ETL run's manifest: the chat template the rows were tokenized with, the sources and their image folders.</summary>
+    /// <summary>One manifest for shards of several folders: rows added, sources joined; folders tokenized differently refused.</summary>
+    static Etl.EtlManifest Merge(Etl.EtlManifest into, string intoFolder, Etl.EtlManifest next, string folder)
+    {
+        void Same<T>(T a, T b, string what)
+        {
+            if (!EqualityComparer<T>.Default.Equals(a, b))
+                throw new InvalidDataException($"{folder} was tokenized with another {what} than {intoFolder} ({b} vs {a}); shards read together must be prepared alike");
+        }
+        Same(into.Config?.Template, next.Config?.Template, "chat template");
+        Same(into.TokenizerSha256, next.TokenizerSha256, "tokenizer (sha256)");
+        Same(into.ImageTokenId, next.ImageTokenId, "image token id");
+        var sources = (into.Config?.Sources ?? []).ToList();
+        foreach (var source in next.Config?.Sources ?? [])
+        {
+            var known = sources.FirstOrDefault(s => s.Name == source.Name);
+            if (known is null) sources.Add(source);
+            else if (Path.GetFullPath(known.Images) != Path.GetFullPath(source.Images))
+                throw new InvalidDataException($"{folder} and {intoFolder} both have source {source.Name}, with images in {source.Images} and {known.Images}; rows could not tell which folder their image is in");
+        }
+        return new Etl.EtlManifest
+        {
+            Rows = into.Rows + next.Rows, Records = into.Records + next.Records, Rejected = into.Rejected + next.Rejected, Truncated = into.Truncated + next.Truncated,
+            Config = into.Config is null ? null : into.Config with { Sources = sources }, TokenizerSha256 = into.TokenizerSha256, ImageTokenId = into.ImageTokenId,
+            Shards = [.. into.Shards, .. next.Shards],
+        };
+    }
+
+    /// <summary>The image folder of a source the rows name in their <c>source</c> column; null when the manifests do not say.</summary>
+    public string? ImageFolderOf(string source) =>
+        Manifest.Config?.Sources.FirstOrDefault(s => s.Name == source) is { } found ? Path.GetFullPath(found.Images) : null;
+
+    /// <summary>The ETL run's manifest (several folders': one merged): the chat template the rows were tokenized with, the sources and their image folders.</summary>
     public Etl.EtlManifest Manifest { get; }
 
     public bool CanShuffle => false;
