@@ -15,6 +15,8 @@ namespace Vlm.Pipeline.Bench;
 /// running the tower every step: seconds per training step (the batch's images made, loss, backward,
 /// AdamW on the LLM) with each, on the demo's shapes (its 2-layer 64-px CLIP) and on the bench model
 /// with a ViT-B/16-sized tower at 256 px (256 features: the step shape's image tokens), on 640x480 JPEGs.
+/// Then the trainer itself on the same rows: the share of its time spent waiting for batches, with the
+/// images decoded by its two background workers against decoding each batch when its step needs it.
 /// </summary>
 internal static class VisionFeatureBench
 {
@@ -30,17 +32,20 @@ internal static class VisionFeatureBench
             ("bench", bench with { ImageTokens = Patches(benchTower) }, benchTower, quick ? 2 : 4),
         })
         {
-            var (images, cached) = Measure(Path.Combine(work, $"features-{name}"), shape, tower, steps);
+            var (images, cached, wait, inline) = Measure(Path.Combine(work, $"features-{name}"), shape, tower, steps);
             log($"features   {name} model: {images * 1000:F1} ms/step decoding images and running the tower, {cached * 1000:F1} ms/step from cached features ({images / cached:F2}x)");
+            log($"data wait  {name} model: {wait:P1} of the trainer's time with 2 loading workers, {inline:P1} loading each batch in its step");
             yield return new BenchRow("training", $"{name}-model step from cached tower features vs from images (decode + frozen tower)", "steps/s", 1 / cached, "images each step", 1 / images, null,
                 $"{cached * 1000:F1} vs {images * 1000:F1} ms/step, medians of {steps} steps");
+            yield return new BenchRow("training", $"{name}-model trainer's time waiting for batches, 2 loading workers vs loading in the step", "%", 100 * wait, "dataloader_num_workers 0", 100 * inline, null,
+                $"steps 2-{steps + 1} of a vlm-train loop (the first step always waits for its batch)");
         }
     }
 
     /// <summary>The features a CLIP tower gives per image (its class token dropped): one per patch.</summary>
     static int Patches(VisionConfig config) => (config.ImageSize / config.PatchSize) * (config.ImageSize / config.PatchSize);
 
-    static (double Images, double Cached) Measure(string folder, StepShape shape, VisionConfig towerConfig, int steps)
+    static (double Images, double Cached, double Wait, double InlineWait) Measure(string folder, StepShape shape, VisionConfig towerConfig, int steps)
     {
         manual_seed(1);
         using var model = new VlmModel(towerConfig, new Qwen2ForCausalLM(shape.Config), imageTokenId: 0);
@@ -83,6 +88,18 @@ internal static class VisionFeatureBench
             times.Sort();
             return times[times.Count / 2];
         }
-        return (Median(decoded), Median(cache));
+        double images = Median(decoded), cached = Median(cache);
+        double DataWait(int workers)
+        {
+            var options = new VlmTrainerOptions
+            {
+                PerDeviceTrainBatchSize = shape.Batch, MaxSteps = steps + 1, LoggingSteps = 1, SaveSteps = 1000, OutputDir = Path.Combine(folder, $"run-{workers}"),
+                ImageRoot = Path.Combine(folder, "images"), TensorBoard = false, DataWorkers = workers, Train = TrainableParts.Projector,
+            };
+            var trainer = new VlmTrainer(model, options, decoded);
+            trainer.Train(examples);
+            return trainer.Log.Skip(1).Average(e => e.DataWait);
+        }
+        return (images, cached, DataWait(2), DataWait(0));
     }
 }
