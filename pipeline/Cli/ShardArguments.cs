@@ -7,9 +7,6 @@ internal static class ShardArguments
 {
     public static CommandOption Data { get; } = new("data", "shards folder written by vlm prepare; several, comma-separated, are read one after another", Required: true);
 
-    public static CommandOption ImageRoot { get; } =
-        new("image_root", "folder the shards' image paths are relative to", Default: "each source's image folder, from the manifest");
-
     /// <summary>The shards of --data's folders, their manifests checked and merged.</summary>
     public static ShardDataView Open(string data)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.Data;
 using Vlm.Pipeline.Cli;
+using Vlm.Pipeline.Config;
 using Vlm.Trainers.Features;
 using Vlm.Trainers.Models;
 using Vlm.Trainers.Training;
@@ -25,7 +26,7 @@ internal sealed class CacheFeaturesCommand : ICommand
         ShardArguments.Data,
         new("vision", "the tower: a CLIP or SigLIP folder, or the Hugging Face LLaVA folder given to train --init_from (the same folder the training run names)", Required: true),
         new("output", "the folder to write (must not hold features already)", Required: true),
-        ShardArguments.ImageRoot,
+        TrainSettings.All.Single(s => s.Name == "image_root").Option,
         new("batch_size", "images per tower pass", Default: "16"),
     ];
 

@@ -76,20 +76,8 @@ internal sealed class PrepareCommand : ICommand
     {
         foreach (var name in new[] { "format", "annotations", "images", "output" })
             if (args.Value(name) is null) throw new UsageException($"--{name} is required (or give --config)");
-        var flags = new Flags();
-        var source = new EtlSource(EtlConfigFile.ParseFormat(args.Required("format"), flags), args.Required("annotations"), args.Required("images"));
-        var settings = EtlSettings.Start([source], args.Required("output"));
-        foreach (var setting in EtlSettings.All)
-            if (setting.IsFlag ? args.Flag(setting.Name) : args.Value(setting.Name) is not null)
-                settings = setting.Apply(settings, setting.IsFlag ? "true" : args.Value(setting.Name)!, flags);
+        var source = new EtlSource(EtlConfigFile.ParseFormat(args.Required("format"), new Settings.Flags()), args.Required("annotations"), args.Required("images"));
+        var settings = Settings.FromFlags(EtlSettings.All, EtlSettings.Start([source], args.Required("output")), args);
         return settings;
-    }
-
-    /// <summary>Command-line values: a bad one is a usage error; paths are as given.</summary>
-    sealed class Flags : ISettingSource
-    {
-        public Exception Fail(string setting, string complaint) => new UsageException($"--{setting} {complaint}");
-
-        public string Path(string value) => value;
     }
 }

@@ -32,7 +32,7 @@ internal static class EtlConfigFile
         var file = new FileSource(path);
         string? output = null;
         List<EtlSource>? sources = null;
-        var settings = new List<(EtlSettings.Setting Setting, string Value, At At)>();
+        var settings = new List<(Setting<PrepareSettings> Setting, string Value, At At)>();
         foreach (var (keyNode, valueNode) in root.Children)
         {
             string key = file.Scalar(keyNode, "a key");

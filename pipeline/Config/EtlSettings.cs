@@ -1,4 +1,3 @@
-using System.Globalization;
 using Vlm.Pipeline.Cli;
 using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Etl;
@@ -8,16 +7,6 @@ namespace Vlm.Pipeline.Config;
 /// <summary>What <c>vlm prepare</c> runs with: the ETL options, the tokenizer folder (null: built in) and the template's name (null: the tokenizer's).</summary>
 internal sealed record PrepareSettings(EtlOptions Options, string? Tokenizer = null, string? Template = null);
 
-/// <summary>Where a setting's text came from: turns a complaint into the right error and resolves paths as that place does.</summary>
-internal interface ISettingSource
-{
-    /// <summary>The error for <paramref name="setting"/>'s value: a usage error for a flag, the file and line for etl.yaml.</summary>
-    Exception Fail(string setting, string complaint);
-
-    /// <summary>A path as given: relative to the working folder for a flag, to the file's folder in etl.yaml.</summary>
-    string Path(string value);
-}
-
 /// <summary>
 /// The settings <c>vlm prepare</c> shares between its flags and <c>etl.yaml</c>, declared once: the
 /// name (<c>--name</c>, YAML key <c>name</c>), the help, the default (read from <see cref="EtlOptions"/>
@@ -26,43 +15,9 @@ internal interface ISettingSource
 /// </summary>
 internal static class EtlSettings
 {
-    internal sealed record Setting(string Name, string Help, string? Default, Func<PrepareSettings, SettingValue, PrepareSettings> Change, bool IsFlag = false)
-    {
-        public CommandOption Option => new(Name, Help, IsFlag: IsFlag, Default: Default);
-
-        /// <summary><paramref name="settings"/> with this setting's <paramref name="text"/> from <paramref name="from"/>.</summary>
-        public PrepareSettings Apply(PrepareSettings settings, string text, ISettingSource from) => Change(settings, new SettingValue(Name, text, from));
-    }
-
-    /// <summary>One setting's text, read as its type; a bad text is the source's error naming the setting.</summary>
-    internal sealed record SettingValue(string Name, string Text, ISettingSource From)
-    {
-        public string Path() => From.Path(Text);
-
-        public int Int() => int.TryParse(Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed) ? parsed : throw Fail("must be an integer");
-
-        public long Long() => long.TryParse(Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long parsed) ? parsed : throw Fail("must be an integer");
-
-        public bool Bool() => Text switch
-        {
-            "true" => true,
-            "false" => false,
-            _ => throw Fail("must be true or false"),
-        };
-
-        public T Choice<T>() where T : struct, Enum
-        {
-            var names = Enum.GetValues<T>().Select(Lower).ToList();
-            int index = names.IndexOf(Text);
-            return index >= 0 ? Enum.GetValues<T>()[index] : throw Fail($"must be {string.Join(" or ", names)}");
-        }
-
-        public Exception Fail(string complaint) => From.Fail(Name, $"{complaint}, not '{Text}'");
-    }
-
     static readonly EtlOptions Defaults = new() { Sources = [], Output = "" };
 
-    public static readonly IReadOnlyList<Setting> All =
+    public static readonly IReadOnlyList<Setting<PrepareSettings>> All =
     [
         new("tokenizer", "tokenizer folder", "the built-in Qwen tokenizer", (s, v) => s with { Tokenizer = v.Path() }),
         new("template", "qwen (Qwen-7B chatml, <|extra_0|>), qwen2 (Qwen2 chatml, <|image_pad|>), vicuna_v1 (LLaVA-1.5, <image>) or llama3 (<image>)", "the tokenizer's, by its special tokens", (s, v) =>
@@ -101,7 +56,7 @@ internal static class EtlSettings
             null, (s, v) => Options(s, o => o with { AllowPartial = v.Bool() }), IsFlag: true),
     ];
 
-    public static Setting? Find(string name) => All.FirstOrDefault(s => s.Name == name);
+    public static Setting<PrepareSettings>? Find(string name) => All.FirstOrDefault(s => s.Name == name);
 
     /// <summary>The defaults for these sources and output, every setting as <see cref="EtlOptions"/> has it.</summary>
     public static PrepareSettings Start(IReadOnlyList<EtlSource> sources, string output) => new(Defaults with { Sources = sources, Output = output });
@@ -110,5 +65,5 @@ internal static class EtlSettings
 
     static PrepareSettings Template(PrepareSettings s, Func<ChatTemplateOptions, ChatTemplateOptions> change) => Options(s, o => o with { Template = change(o.Template) });
 
-    static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+    static string Lower<T>(T value) where T : struct, Enum => Settings.Lower(value);
 }
