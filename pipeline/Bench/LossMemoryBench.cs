@@ -26,14 +26,25 @@ internal static class LossMemoryBench
     {
         string[] size = quick ? ["--quick"] : [];
         var fused = PeerProcess.Self(["bench", "--child", Child, .. size]);
-        var plain = PeerProcess.Self(["bench", "--child", Child, "--plain_loss", .. size]);
-        double fusedPeak = fused.GetProperty("peak_bytes").GetInt64() / 1048576.0, plainPeak = plain.GetProperty("peak_bytes").GetInt64() / 1048576.0;
-        double fusedStep = fused.GetProperty("step_seconds").GetDouble(), plainStep = plain.GetProperty("step_seconds").GetDouble();
-        log($"long answers: fused loss peak {fusedPeak:F0} MB, {fusedStep:F2} s/step; plain loss peak {plainPeak:F0} MB, {plainStep:F2} s/step");
+        double fusedPeak = fused.GetProperty("peak_bytes").GetInt64() / 1048576.0, fusedStep = fused.GetProperty("step_seconds").GetDouble();
+        string plainNote;
+        try
+        {
+            var plain = PeerProcess.Self(["bench", "--child", Child, "--plain_loss", .. size]);
+            double plainPeak = plain.GetProperty("peak_bytes").GetInt64() / 1048576.0, plainStep = plain.GetProperty("step_seconds").GetDouble();
+            plainNote = $"plain loss: {plainPeak:F0} MB; s/step fused {fusedStep:F2}, plain {plainStep:F2}";
+        }
+        catch (InvalidOperationException e)
+        {
+            // The plain path is the reference only: it peaks near 22 GB, and on a 24 GB machine the kernel sometimes ends it first.
+            string code = System.Text.RegularExpressions.Regex.Match(e.Message, @"exited with (\d+)").Groups[1].Value;
+            plainNote = $"plain loss: did not finish (exit {code}; it peaks at 16-23 GB, and the kernel may end it first); s/step fused {fusedStep:F2}";
+        }
+        log($"long answers: fused loss peak {fusedPeak:F0} MB, {fusedStep:F2} s/step; {plainNote}");
         return
         [
             new("training", $"long answers ({Batch} x {Answer:N0} labelled tokens, vocabulary {Vocab:N0}, {Steps} LoRA steps): the 4 GB budget over the peak RSS", "MB",
-                BudgetMegabytes, "fused-loss peak RSS", fusedPeak, 1.0, $"plain loss: {plainPeak:F0} MB; s/step fused {fusedStep:F2}, plain {plainStep:F2}"),
+                BudgetMegabytes, "fused-loss peak RSS", fusedPeak, 1.0, plainNote),
         ];
     }
 
