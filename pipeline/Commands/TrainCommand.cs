@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Config;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Training;
@@ -66,7 +67,7 @@ internal sealed class TrainCommand : ICommand
             }
         }
         if (DistributedWorld.FromEnvironment().IsMain)
-            output.WriteLine($"model -> {Path.GetFullPath(Path.Combine(options.OutputDir, VlmEstimator.ModelFolderName))}  (vlm predict --weights <that folder> --image <file> --prompt <text>)");
+            output.WriteLine($"model -> {Path.GetFullPath(VlmModelFolder.InOutput(options.OutputDir))}  (vlm predict --weights <that folder> --image <file> --prompt <text>)");
         return ExitCodes.Ok;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Vlm.Datasets.Sources;
 using Vlm.Datasets.Synthetic;
 using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models;
 using Vlm.Trainers.Training;
@@ -119,7 +120,7 @@ internal static class DemoRun
         string sampleAnswer = engine.Predict(new VlmInput { Image = sample, Prompt = Question }).Answer;
         return new DemoResult(correct, held.Count, sample, Question, sampleAnswer)
         {
-            AnswersFile = Path.Combine(root, AnswersFile), ModelFolder = Path.Combine(root, "output", VlmEstimator.ModelFolderName),
+            AnswersFile = Path.Combine(root, AnswersFile), ModelFolder = VlmModelFolder.InOutput(Path.Combine(root, "output")),
             Seconds = (dataSeconds, trainingSeconds, phase.Elapsed.TotalSeconds),
         };
     }

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Vlm.Datasets.Sources;
 using Vlm.Pipeline.Cli;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
@@ -44,7 +45,7 @@ internal static class EvalGeneration
     public static string? TrainingLog(string weights)
     {
         string? outputDir = Path.GetDirectoryName(Path.GetFullPath(weights).TrimEnd(Path.DirectorySeparatorChar));
-        return outputDir is not null && TrainingCheckpoints.Latest(outputDir) is { } checkpoint ? Path.Combine(checkpoint, TrainingCheckpoints.StateFile) : null;
+        return outputDir is not null && VlmModelFolder.LatestCheckpoint(outputDir) is { } checkpoint ? Path.Combine(checkpoint, VlmModelFolder.StateFile) : null;
     }
 
     static IEnumerable<(string Id, string? Image, string Prompt, IReadOnlyList<string> References)> Questions(string data, string format)

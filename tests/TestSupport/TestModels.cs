@@ -1,5 +1,6 @@
 using Vlm.Datasets.Synthetic;
 using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models;
 using Vlm.Trainers.Training;

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Training;
 
@@ -45,7 +46,7 @@ public sealed class VlmCatalog
     {
         inputSchema ??= _ml.Data.LoadFromEnumerable(Array.Empty<VlmInput>()).Schema;
         // Atomically: a failed save leaves the good model.zip alone.
-        VlmModelStore.Saving(VlmModelStore.WeightsFolder(path), () =>
+        VlmModelStore.Saving(VlmModelFolder.BesideZip(path), () =>
         {
             Vlm.Datasets.IO.AtomicFile.Write(path, stream => _ml.Model.Save(model, inputSchema, stream));
             return 0;
@@ -57,7 +58,7 @@ public sealed class VlmCatalog
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such model file", path);
         _ml.ComponentCatalog.RegisterAssembly(typeof(VlmMappingFactory).Assembly);
-        var request = new VlmModelStore.LoadRequest(VlmModelStore.WeightsFolder(path), TorchDevice.Select(_ml), TensorPrecision.Auto);
+        var request = new VlmModelStore.LoadRequest(VlmModelFolder.BesideZip(path), TorchDevice.Select(_ml), TensorPrecision.Auto);
         DataViewSchema schema = null!;
         ITransformer loaded;
         try

@@ -1,7 +1,8 @@
 using Microsoft.ML;
-using TorchSharp;
 using Microsoft.ML.Data;
+using TorchSharp;
 using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Features;
 using Vlm.Trainers.Models;
@@ -20,7 +21,8 @@ namespace Vlm.Trainers.Estimator;
 /// </summary>
 public sealed class VlmEstimator : IEstimator<VlmTransformer>
 {
-    public const string ModelFolderName = "model";
+    /// <summary>The folder in the output folder where <see cref="Fit(IDataView)"/> leaves the trained model.</summary>
+    public const string ModelFolderName = VlmModelFolder.ModelName;
 
     readonly MLContext _ml;
     readonly VlmTrainerOptions _options;
@@ -45,7 +47,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
     {
         var options = FromShards(train);
         options.Validate();
-        if (!options.Resume && TrainingCheckpoints.Latest(options.OutputDir) is { } checkpoint)
+        if (!options.Resume && VlmModelFolder.LatestCheckpoint(options.OutputDir) is { } checkpoint)
             throw new ResumeRequiredException($"{options.OutputDir} already has checkpoints ({Path.GetFileName(checkpoint)} the newest): set Resume = true to continue from it, or choose another OutputDir");
         string tokenizerPath = options.TokenizerPath ?? options.LlmPath;
         foreach (var (what, path) in new[] { ("llm", options.LlmPath), ("vision", options.VisionPath), ("tokenizer", tokenizerPath) })
@@ -93,8 +95,8 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
                 Format = encoder.Template.Format, SystemPrompt = options.Template.SystemPrompt, ImageTokenCount = options.Template.ImageTokenCount,
                 VisionFeatureLayer = model.Features.Layer, DropFirstToken = model.Features.DropFirstToken, Train = options.Train, TrainVisionTower = options.TrainVisionTower,
             };
-            var lora = options.Train == TrainableParts.ProjectorAndLora ? TrainingCheckpoints.Lora(options, model) : null;
-            string folder = Path.Combine(options.OutputDir, ModelFolderName);
+            var lora = options.Train == TrainableParts.ProjectorAndLora ? options.LoraSettings(model.LanguageModel) : null;
+            string folder = VlmModelFolder.InOutput(options.OutputDir);
             if (ranks.World.IsMain) VlmModelFolder.Write(model, spec, lora, folder);
             ranks.Barrier(); // every rank returns once the model folder is complete
             return new VlmTransformer(_ml, new VlmPredictor(model, spec, tokenizer) { Folder = folder }, lora, trainer.Log, trainer.EvalLog);

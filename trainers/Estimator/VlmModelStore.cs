@@ -17,9 +17,6 @@ internal static class VlmModelStore
         public List<VlmPredictor> Loaded { get; } = [];
     }
 
-    /// <summary>The folder next to <c>model.zip</c>: <c>model.zip</c> -> <c>model.vlm</c>.</summary>
-    public static string WeightsFolder(string modelPath) => Path.ChangeExtension(Path.GetFullPath(modelPath), ".vlm");
-
     public static string? CurrentSaveFolder => SaveFolder.Value;
     public static LoadRequest? CurrentLoad => LoadFrom.Value;
 

@@ -1,5 +1,6 @@
 using Vlm.Datasets.Sources;
 using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
 using Vlm.Transforms.Conversations;

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Training;
 using Vlm.Transforms.Data;

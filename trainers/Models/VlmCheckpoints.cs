@@ -13,8 +13,6 @@ namespace Vlm.Trainers.Models;
 /// <summary>Builds a <see cref="VlmModel"/> from Hugging Face folders and writes its parts back in their formats.</summary>
 internal static class VlmCheckpoints
 {
-    public const string ProjectorFile = "projector.safetensors";
-
     /// <summary>
     /// The LLM from a folder of any family (<see cref="TextFamilies"/>; a Qwen-7B folder's saved rotary
     /// buffers skipped) and the tower from a CLIP or SigLIP folder (its <c>vision_model.*</c>; a full

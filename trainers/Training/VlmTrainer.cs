@@ -1,6 +1,7 @@
 using TorchSharp;
-using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Distributed;
+using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Models.Modules;
 using static TorchSharp.torch;
@@ -48,6 +49,10 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
     /// <summary>Called after each evaluation on the validation set.</summary>
     public Action<EvalEntry>? AfterEval { get; init; }
 
+    /// <summary>What trains, so what each checkpoint holds.</summary>
+    TrainedParts Parts => new(options.Train, options.TrainVisionTower);
+    LoraOptions? Lora => options.Train == TrainableParts.ProjectorAndLora ? options.LoraSettings(model.LanguageModel) : null;
+
     public void Train(IReadOnlyList<TrainingExample> examples, IReadOnlyList<TrainingExample>? validation = null, CancellationToken cancellation = default)
     {
         options.Validate();
@@ -66,9 +71,9 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
 
         TotalSteps = total;
         int start = 0;
-        if (TrainingCheckpoints.Latest(options.OutputDir) is { } latest)
+        if (VlmModelFolder.LatestCheckpoint(options.OutputDir) is { } latest)
         {
-            var state = TrainingCheckpoints.Restore(latest, model, optimizer, options, world.Rank, world.Size);
+            var state = VlmModelFolder.RestoreCheckpoint(latest, model, optimizer, Parts, world.Rank, world.Size);
             start = state.Step;
             _log.AddRange(state.Log);
             _evalLog.AddRange(state.EvalLog);
@@ -152,16 +157,16 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
                     batches.WaitAll();
                     var randomStates = _ranks.RandomStates();
                     if (world.IsMain)
-                        TrainingCheckpoints.Save(options.OutputDir, model, optimizer,
+                        VlmModelFolder.SaveCheckpoint(options.OutputDir, model, optimizer,
                             new TrainerState { Step = done, TotalSteps = total, Seed = options.Seed, WorldSize = world.Size, Log = [.. _log], EvalLog = [.. _evalLog] },
-                            options, options.SaveTotalLimit, randomStates);
+                            Parts, Lora, options.SaveTotalLimit, randomStates);
                     foreach (var state in randomStates) state.Dispose();
                     _ranks.Barrier(); // no rank runs ahead of a checkpoint that may yet fail
                 }
                 if (stopping && done < total)
                 {
                     batches.WaitAll();
-                    throw new TrainingInterruptedException(done, Path.Combine(options.OutputDir, $"checkpoint-{done}"));
+                    throw new TrainingInterruptedException(done, VlmModelFolder.Checkpoint(options.OutputDir, done));
                 }
             }
             AfterStep?.Invoke(step + 1);
@@ -200,7 +205,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
     {
         foreach (var p in model.parameters()) p.requires_grad = false;
         if (options.Train == TrainableParts.ProjectorAndLora && !ParameterRoles.Of(model.LanguageModel).ContainsValue(ParameterRole.Adapter))
-            LoraAdapter.Apply(model.LanguageModel, TrainingCheckpoints.Lora(options, model));
+            LoraAdapter.Apply(model.LanguageModel, options.LoraSettings(model.LanguageModel));
         var roles = ParameterRoles.Of(model);
         var trainable = new List<(string Name, TorchSharp.Modules.Parameter Parameter)>();
         trainable.AddRange(model.Projector.named_parameters().Select(p => ("multi_modal_projector." + p.name, p.parameter)));

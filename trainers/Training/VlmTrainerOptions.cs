@@ -89,6 +89,12 @@ public sealed record VlmTrainerOptions
     /// <summary>How gradients are reduced across processes: auto (MPI when a launcher started several, else none), none, mpi or nccl.</summary>
     public Distributed.DistributedBackend Distributed { get; init; } = Vlm.Trainers.Distributed.DistributedBackend.Auto;
 
+    /// <summary>The run's LoRA settings; without target modules, <paramref name="llm"/>'s own default ones.</summary>
+    internal Models.Lora.LoraOptions LoraSettings(Models.Text.CausalLanguageModel llm) => new()
+    {
+        Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = TargetModules ?? llm.DefaultLoraTargets,
+    };
+
     /// <summary>Conflicting or impossible settings, found before any work starts.</summary>
     public void Validate()
     {

@@ -42,8 +42,8 @@ public class LoraAdapterTests
     {
         using var model = TinyModels.Vlm();
         var options = new Vlm.Trainers.Training.VlmTrainerOptions { LlmPath = "llm", VisionPath = "vision", ImageRoot = ".", OutputDir = "out" };
-        Assert.Equal("q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj", Vlm.Trainers.Training.TrainingCheckpoints.Lora(options, model).TargetModules);
-        Assert.Equal("q_proj", Vlm.Trainers.Training.TrainingCheckpoints.Lora(options with { TargetModules = "q_proj" }, model).TargetModules);
+        Assert.Equal("q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj", options.LoraSettings(model.LanguageModel).TargetModules);
+        Assert.Equal("q_proj", (options with { TargetModules = "q_proj" }).LoraSettings(model.LanguageModel).TargetModules);
     }
 
     [Fact]

@@ -30,13 +30,12 @@ internal static class LoraAdapter
         return [.. targets.Select(t => t.name)];
     }
 
-    static bool IsAdapterParameter(string name) => name.Contains(".lora_A.", StringComparison.Ordinal) || name.Contains(".lora_B.", StringComparison.Ordinal);
-
     /// <summary>Writes the adapters of <paramref name="model"/> (names relative to the LLM) in peft's format.</summary>
     public static void Save(torch.nn.Module model, string folder, LoraOptions options, string? baseModel)
     {
         Directory.CreateDirectory(folder);
-        ModuleWeights.Save(model, Path.Combine(folder, WeightsFile), "", name => PeftPrefix + name, IsAdapterParameter,
+        var isBase = ParameterRoles.IsBase(model);
+        ModuleWeights.Save(model, Path.Combine(folder, WeightsFile), "", name => PeftPrefix + name, name => !isBase(name),
             new Dictionary<string, string> { ["format"] = "pt" });
         var config = new JsonObject
         {
@@ -90,11 +89,12 @@ internal static class LoraAdapter
     public static void LoadWeights(torch.nn.Module model, string folder)
     {
         using var file = SafetensorsFile.Open(Path.Combine(folder, WeightsFile));
+        // The base weights are not the adapter file's: only the adapters' parameters must be in it.
         ModuleWeights.Load(model, file, "", key =>
         {
             // peft writes "...lora_A.weight"; older peft versions kept the adapter name ("lora_A.default.weight").
             string name = key.StartsWith(PeftPrefix, StringComparison.Ordinal) ? key[PeftPrefix.Length..] : key;
             return name.Replace(".lora_A.default.", ".lora_A.", StringComparison.Ordinal).Replace(".lora_B.default.", ".lora_B.", StringComparison.Ordinal);
-        }, optional: name => !IsAdapterParameter(name));
+        }, optional: ParameterRoles.IsBase(model));
     }
 }

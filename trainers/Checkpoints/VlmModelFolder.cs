@@ -3,30 +3,43 @@ using System.Text.Json.Serialization;
 using TorchSharp;
 using Vlm.Datasets.IO;
 using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
-using Vlm.Trainers.Training;
 using Vlm.Transforms.Conversations;
 
-namespace Vlm.Trainers.Estimator;
+namespace Vlm.Trainers.Checkpoints;
 
 /// <summary>
-/// A trained model on disk, in Hugging Face and peft formats: <c>vlm.json</c> (<see cref="VlmModelSpec"/>:
-/// the base folders are referenced, not copied), <c>projector.safetensors</c>, the LoRA adapter
-/// (<c>adapter_config.json</c> + <c>adapter_model.safetensors</c>) or <c>language_model/</c> when the
-/// whole LLM trained, and <c>vision_tower/</c> when the tower trained. Written into a temporary
-/// folder and renamed (<see cref="AtomicFolder"/>), so a folder with the final name is complete.
+/// The one owner of how this pipeline's models lie on disk. A run's output folder holds
+/// <c>checkpoint-{step}/</c> folders while it trains (VlmModelFolder.Checkpoints.cs) and <c>model/</c>
+/// when it ends; both hold what trained in one layout (VlmModelFolder.Parts.cs). A trained model is
+/// <c>vlm.json</c> (<see cref="VlmModelSpec"/>: the base folders are referenced, not copied) and
+/// those parts. The formats of the parts are Hugging Face's and peft's, written by their codecs
+/// (<see cref="VlmCheckpoints"/>, <see cref="LoraAdapter"/>); every folder is written into a
+/// temporary one and renamed (<see cref="AtomicFolder"/>), so a folder with the final name is complete.
 /// </summary>
-internal static class VlmModelFolder
+internal static partial class VlmModelFolder
 {
     public const string SpecFile = "vlm.json";
+    /// <summary>The trained model's folder in a run's output folder.</summary>
+    public const string ModelName = "model";
 
     static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
+
+    /// <summary>
+    /// Where an ML.NET pipeline saved as <paramref name="zipPath"/> keeps its VLM stage's weights: beside
+    /// it (<c>model.zip</c> -> <c>model.vlm</c>), as ML.NET gives a stage of another assembly no way into the zip.
+    /// </summary>
+    public static string BesideZip(string zipPath) => Path.ChangeExtension(Path.GetFullPath(zipPath), ".vlm");
+
+    /// <summary>Where a run writing into <paramref name="outputDir"/> leaves its trained model.</summary>
+    public static string InOutput(string outputDir) => Path.Combine(outputDir, ModelName);
 
     /// <summary>
     /// Writes the model; the base folders go into <c>vlm.json</c> relative to <paramref name="folder"/>,
@@ -40,7 +53,7 @@ internal static class VlmModelFolder
         AtomicFolder.Write(folder, temp =>
         {
             AtomicFile.WriteAllText(Path.Combine(temp, SpecFile), JsonSerializer.Serialize(stored, Json));
-            TrainingCheckpoints.WriteTrainedParts(model, temp, spec.Train, spec.TrainVisionTower, lora, spec.Llm);
+            WriteParts(model, temp, new TrainedParts(spec.Train, spec.TrainVisionTower), lora, spec.Llm);
         });
     }
 
@@ -75,17 +88,17 @@ internal static class VlmModelFolder
                 throw new DirectoryNotFoundException($"{Path.Combine(folder, SpecFile)}: the {what} folder {path} is gone; the model needs it (moved? give its new place: LoadFolder(folder, bases: new VlmBaseFolders {{ ... }}))");
         var tokenizer = TextTokenizer.Load(spec.Tokenizer);
         var encoder = new ConversationEncoder(tokenizer, spec.Template);
-        string llm = spec.Train == TrainableParts.Full ? Path.Combine(folder, TrainingCheckpoints.LlmFolder) : spec.Llm;
-        string vision = spec.TrainVisionTower ? Path.Combine(folder, TrainingCheckpoints.VisionFolder) : spec.Vision;
-        var model = VlmCheckpoints.Load(llm, vision, encoder.ImageTokenId, new VisionFeatureOptions { Layer = spec.VisionFeatureLayer, DropFirstToken = spec.DropFirstToken });
+        var parts = new TrainedParts(spec.Train, spec.TrainVisionTower);
+        // A part that trained whole is read from this folder in place of its base, not over it.
+        var model = VlmCheckpoints.Load(LlmSource(folder, parts, spec.Llm), VisionSource(folder, parts, spec.Vision), encoder.ImageTokenId,
+            new VisionFeatureOptions { Layer = spec.VisionFeatureLayer, DropFirstToken = spec.DropFirstToken });
         if (spec.ImageTokenCount != model.ImageTokensPerImage)
         {
             model.Dispose();
             // Checked before any prompt is encoded: a wrong count would make that many placeholder ids per image.
             throw new InvalidDataException($"{Path.Combine(folder, SpecFile)}: image_token_count is {spec.ImageTokenCount} but the vision tower gives {model.ImageTokensPerImage} features per image");
         }
-        VlmCheckpoints.LoadProjector(model, Path.Combine(folder, VlmCheckpoints.ProjectorFile));
-        if (spec.Train == TrainableParts.ProjectorAndLora) LoraAdapter.Load(model.LanguageModel, folder);
+        LoadProjectorAndAdapter(model, folder, parts, addAdapters: true);
         model.to(device).to(dtype);
         model.eval();
         return (model, spec, tokenizer);

@@ -1,7 +1,7 @@
 using Vlm.Trainers.Training;
 using Vlm.Transforms.Conversations;
 
-namespace Vlm.Trainers.Estimator;
+namespace Vlm.Trainers.Checkpoints;
 
 /// <summary>
 /// What a trained model is made of besides its trained weights (<c>vlm.json</c> in its folder):

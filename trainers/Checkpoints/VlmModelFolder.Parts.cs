@@ -1,0 +1,59 @@
+using Vlm.Trainers.Models;
+using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Lora;
+using Vlm.Trainers.Training;
+
+namespace Vlm.Trainers.Checkpoints;
+
+/// <summary>Which parts of a model trained, so which weights its folders hold.</summary>
+internal readonly record struct TrainedParts(TrainableParts Train, bool VisionTower);
+
+/// <summary>
+/// What trained, as a trained model and a checkpoint both hold it: <c>projector.safetensors</c>
+/// (Hugging Face LLaVA's key names), the LoRA adapter in peft's format (<c>adapter_config.json</c> +
+/// <c>adapter_model.safetensors</c>) or <c>language_model/</c> (a Hugging Face folder) when the whole
+/// LLM trained, and <c>vision_tower/</c> (a Hugging Face vision-model folder) when the tower trained.
+/// </summary>
+internal static partial class VlmModelFolder
+{
+    public const string ProjectorFile = "projector.safetensors", LlmFolder = "language_model", VisionFolder = "vision_tower";
+
+    /// <param name="baseModel">the base LLM folder a LoRA adapter names (peft's <c>base_model_name_or_path</c>), or null</param>
+    static void WriteParts(VlmModel model, string folder, TrainedParts parts, LoraOptions? lora, string? baseModel)
+    {
+        VlmCheckpoints.SaveProjector(model, Path.Combine(folder, ProjectorFile));
+        if (parts.Train == TrainableParts.ProjectorAndLora)
+            LoraAdapter.Save(model.LanguageModel, folder, lora ?? throw new ArgumentNullException(nameof(lora), "a LoRA-trained model needs its LoRA settings"), baseModel);
+        if (parts.Train == TrainableParts.Full)
+            VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), Path.Combine(folder, LlmFolder));
+        if (parts.VisionTower) VlmCheckpoints.WriteVisionFolder(model, Path.Combine(folder, VisionFolder));
+    }
+
+    /// <summary>The LLM folder to build a model from: the folder's own when the whole LLM trained, else its base.</summary>
+    static string LlmSource(string folder, TrainedParts parts, string baseLlm) =>
+        parts.Train == TrainableParts.Full ? Path.Combine(folder, LlmFolder) : baseLlm;
+
+    static string VisionSource(string folder, TrainedParts parts, string baseVision) =>
+        parts.VisionTower ? Path.Combine(folder, VisionFolder) : baseVision;
+
+    /// <summary>The projector's weights and, for LoRA, the adapter's (added to the LLM first when <paramref name="addAdapters"/>).</summary>
+    static void LoadProjectorAndAdapter(VlmModel model, string folder, TrainedParts parts, bool addAdapters)
+    {
+        VlmCheckpoints.LoadProjector(model, Path.Combine(folder, ProjectorFile));
+        if (parts.Train != TrainableParts.ProjectorAndLora) return;
+        if (addAdapters) LoraAdapter.Load(model.LanguageModel, folder);
+        else LoraAdapter.LoadWeights(model.LanguageModel, folder);
+    }
+
+    /// <summary>Every trained part's weights into a model that already has its shape (adapters included): what a resume needs.</summary>
+    static void LoadParts(VlmModel model, string folder, TrainedParts parts)
+    {
+        LoadProjectorAndAdapter(model, folder, parts, addAdapters: false);
+        if (parts.Train == TrainableParts.Full)
+        {
+            using var llm = CheckpointFolder.Open(Path.Combine(folder, LlmFolder));
+            ModuleWeights.Load(model.LanguageModel, llm, "", name => name);
+        }
+        if (parts.VisionTower) VlmCheckpoints.LoadVisionFolder(model, Path.Combine(folder, VisionFolder));
+    }
+}
