@@ -22,8 +22,11 @@ public class VlmTrainerTests : IDisposable
 
     static readonly SKColor[] Colours = [SKColors.Red, SKColors.Green, SKColors.Blue];
 
-    /// <summary>"[4 image tokens] 7 8 -> answer": the answer token names the image's colour (10, 11 or 12), then 2 ends it.</summary>
-    List<TrainingExample> Examples(int count)
+    /// <summary>
+    /// "[4 image tokens] 7 8 -> answer": the answer token names the image's colour (10, 11 or 12), then 2
+    /// ends it; with <paramref name="varyLengths"/> the prompt repeats 7 once to three times, so rows differ in length.
+    /// </summary>
+    List<TrainingExample> Examples(int count, bool varyLengths = false)
     {
         var examples = new List<TrainingExample>();
         for (int i = 0; i < count; i++)
@@ -31,8 +34,9 @@ public class VlmTrainerTests : IDisposable
             int colour = i % Colours.Length;
             string name = $"img{i}.png";
             TestImages.Write(Path.Combine(_images.Path, name), 16, 16, color: Colours[colour]);
-            int[] ids = [1, .. Enumerable.Repeat((int)TinyModels.ImageToken, 4), 7, 8, 10 + colour, 2];
-            int[] labels = [.. Enumerable.Repeat(-100, 7), 10 + colour, 2];
+            int sevens = varyLengths ? 1 + i % 3 : 1;
+            int[] ids = [1, .. Enumerable.Repeat((int)TinyModels.ImageToken, 4), .. Enumerable.Repeat(7, sevens), 8, 10 + colour, 2];
+            int[] labels = [.. Enumerable.Repeat(-100, 6 + sevens), 10 + colour, 2];
             examples.Add(new TrainingExample(ids, labels, name));
         }
         return examples;
@@ -64,11 +68,18 @@ public class VlmTrainerTests : IDisposable
         Assert.Equal([[10L], [11L], [12L]], answers);
     }
 
-    [Fact]
-    public void A_run_killed_midway_and_resumed_ends_with_the_same_weights()
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void A_run_killed_midway_and_resumed_ends_with_the_same_weights(bool groupByLength, bool packing)
     {
-        var options = Options(TrainableParts.ProjectorAndLora) with { MaxSteps = 6, SaveSteps = 2, LoraDropout = 0.1 };
-        var examples = Examples(6);
+        var options = Options(TrainableParts.ProjectorAndLora) with
+        {
+            MaxSteps = 6, SaveSteps = 2, LoraDropout = 0.1, GroupByLength = groupByLength, Packing = packing,
+        };
+        var examples = Examples(6, varyLengths: groupByLength || packing);
         Tensor[] Weights(VlmModel m) => [.. m.named_parameters().Where(p => p.parameter.requires_grad).OrderBy(p => p.name).Select(p => p.parameter.detach().clone())];
 
         using var straight = TinyModels.Vlm(seed: 3);
