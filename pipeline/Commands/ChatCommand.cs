@@ -19,6 +19,7 @@ internal sealed class ChatCommand(TextReader input) : ICommand
         ModelArguments.Weights,
         new("image", "image for the first conversation (or attach one later with /image <path>)"),
         .. GenerationArguments.Options,
+        .. ModelArguments.Placement,
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -26,7 +27,7 @@ internal sealed class ChatCommand(TextReader input) : ICommand
         string weights = ModelArguments.WeightsFolder(args);
         string? image = ModelArguments.ImageFile(args);
         var generation = GenerationArguments.Parse(args);
-        using var model = new MLContext().Vlm().LoadFolder(weights);
+        using var model = ModelArguments.Load(args, weights);
         new ChatSession(model.Predictor, generation) { Image = image is null ? "" : Path.GetFullPath(image) }.Run(input, output);
         return ExitCodes.Ok;
     }

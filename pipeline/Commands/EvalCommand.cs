@@ -30,6 +30,7 @@ internal sealed class EvalCommand : ICommand
         new("limit", "answer at most this many records of --data", Default: "all"),
         new("out", "folder for predictions.jsonl, metrics.json, report.md and its charts"),
         .. GenerationArguments.Options,
+        .. ModelArguments.Placement,
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -56,7 +57,7 @@ internal sealed class EvalCommand : ICommand
         {
             string data = args.Value("data") ?? throw new UsageException("--weights needs --data: the annotations to answer");
             int limit = args.Value("limit") is null or "all" ? int.MaxValue : args.Int("limit", int.MaxValue);
-            predictions = EvalGeneration.Answer(weights!, data, args.Value("format") ?? "llava", args.Value("images"), task, GenerationArguments.Parse(args), limit, output);
+            predictions = EvalGeneration.Answer(() => ModelArguments.Load(args, weights!), data, args.Value("format") ?? "llava", args.Value("images"), task, GenerationArguments.Parse(args), limit, output);
             trainingLog = EvalGeneration.TrainingLog(weights!);
         }
         var metrics = Evaluator.Score(predictions, task, tokenization);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.ML;
 using Vlm.Datasets.IO;
 using Vlm.Pipeline.Cli;
 using Vlm.Trainers.Estimator;
@@ -25,6 +24,7 @@ internal sealed class PredictCommand : ICommand
         new("output", "with --input: the JSONL file of {\"id\", \"answer\"} to write (written whole at the end)"),
         new("batch_size", "with --input: questions answered together", Default: "8"),
         .. GenerationArguments.Options,
+        .. ModelArguments.Placement,
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -38,7 +38,7 @@ internal sealed class PredictCommand : ICommand
             int batch = args.Int("batch_size", 8);
             if (batch < 1) throw new UsageException("--batch_size must be at least 1");
             var questions = Questions(input);
-            using var batched = new MLContext().Vlm().LoadFolder(weights);
+            using var batched = ModelArguments.Load(args, weights);
             var started = System.Diagnostics.Stopwatch.StartNew();
             var lines = new List<string>(questions.Count);
             foreach (var chunk in questions.Chunk(batch))
@@ -52,7 +52,7 @@ internal sealed class PredictCommand : ICommand
             return ExitCodes.Ok;
         }
         string? image = ModelArguments.ImageFile(args);
-        using var model = new MLContext().Vlm().LoadFolder(weights);
+        using var model = ModelArguments.Load(args, weights);
         model.Predictor.Answer(new VlmInput { Image = image ?? "", Prompt = args.Value("prompt") ?? throw new UsageException("--prompt is required (or --input)") }, output.Write, generation);
         output.WriteLine();
         return ExitCodes.Ok;

@@ -14,6 +14,8 @@ internal sealed class ReferenceCheckCommand : ICommand
     public IReadOnlyList<CommandOption> Options { get; } =
     [
         new("fixtures", "a fixture folder (fixture.json, checkpoint, inputs and outputs) or a folder of them", Required: true, Positional: true),
+        new("device", "cpu, cuda or cuda:N", Default: "cpu"),
+        new("precision", $"fp32 (each fixture's tolerance) or bf16 (relative error within {ReferencePlacement.Bfloat16Bound})", Default: "fp32"),
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -25,18 +27,19 @@ internal sealed class ReferenceCheckCommand : ICommand
             : Directory.GetDirectories(root).Where(ReferenceFixture.IsFixture).Order(StringComparer.Ordinal).ToList();
         if (folders.Count == 0) throw new UsageException($"{root}: no {ReferenceFixture.FileName} in it or in its sub-folders");
 
+        var placement = Placement(args);
         int failed = 0, compared = 0, skipped = 0;
         foreach (string folder in folders)
         {
             var fixture = ReferenceFixture.Read(folder);
             string name = Path.GetFileName(Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar));
-            foreach (var result in ReferenceCheck.Run(fixture))
+            foreach (var result in ReferenceCheck.Run(fixture, placement))
             {
                 string verdict = result.Skipped ? $"skipped: {result.Problem}"
                     : result.Problem is not null ? $"FAIL: {result.Problem}"
                     : result.Passed ? "ok" : "FAIL";
                 string diff = double.IsNaN(result.MaxAbsDiff) ? "-" : result.MaxAbsDiff.ToString("E2", CultureInfo.InvariantCulture);
-                output.WriteLine($"{name,-24} {fixture.Kind,-15} {result.Output,-28} max |diff| {diff,-9} tolerance {result.Tolerance.ToString("G3", CultureInfo.InvariantCulture),-7} {verdict}");
+                output.WriteLine($"{name,-24} {fixture.Kind,-15} {result.Output,-28} {(result.Relative ? "rel. error" : "max |diff|")} {diff,-9} {(result.Relative ? "bound" : "tolerance")} {result.Tolerance.ToString("G3", CultureInfo.InvariantCulture),-7} {verdict}");
                 if (!result.Skipped) compared++;
                 else skipped++;
                 if (!result.Passed) failed++;
@@ -45,5 +48,21 @@ internal sealed class ReferenceCheckCommand : ICommand
         output.WriteLine($"{compared} output(s) compared in {folders.Count} fixture(s): {(failed == 0 ? "all within tolerance" : $"{failed} over tolerance or not comparable")}"
             + (skipped == 0 ? "" : $"; {skipped} skipped (see above)"));
         return failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    static ReferencePlacement Placement(CommandLine args)
+    {
+        string device = args.Value("device") ?? "cpu";
+        var type = (args.Value("precision") ?? "fp32") switch
+        {
+            "fp32" => TorchSharp.torch.ScalarType.Float32,
+            "bf16" => TorchSharp.torch.ScalarType.BFloat16,
+            var other => throw new UsageException($"--precision must be fp32 or bf16, not '{other}'"),
+        };
+        if (device != "cpu" && !(device == "cuda" || device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device[5..], out int n) && n >= 0))
+            throw new UsageException($"--device must be cpu, cuda or cuda:N, not '{device}'");
+        Vlm.Trainers.Runtime.TorchRuntime.EnsureLoaded();
+        if (device != "cpu" && !TorchSharp.torch.cuda.is_available()) throw new UsageException($"--device {device}: CUDA is not available (a CPU build of TorchSharp, or no GPU)");
+        return new ReferencePlacement(TorchSharp.torch.device(device), type);
     }
 }

@@ -21,6 +21,7 @@ internal sealed class ServeCommand : ICommand
         new("port", "port to listen on; 0 picks a free one", Default: Defaults.Port.ToString()),
         new("max_upload_mb", "largest image accepted, in MB", Default: (Defaults.MaxUploadBytes / (1024 * 1024)).ToString()),
         .. GenerationArguments.Options,
+        .. ModelArguments.Placement,
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -35,10 +36,10 @@ internal sealed class ServeCommand : ICommand
             Host = args.Value("host") ?? Defaults.Host, Port = port, MaxUploadBytes = (long)(uploadMb * 1024 * 1024),
             Generation = GenerationArguments.Parse(args),
         };
-        return Serve(options, weights, output).GetAwaiter().GetResult();
+        return Serve(options, () => ModelArguments.Load(args, weights), weights, output).GetAwaiter().GetResult();
     }
 
-    static async Task<int> Serve(ChatServerOptions options, string weights, TextWriter output)
+    static async Task<int> Serve(ChatServerOptions options, Func<VlmTransformer> load, string weights, TextWriter output)
     {
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -49,7 +50,7 @@ internal sealed class ServeCommand : ICommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            await using var server = await ChatServer.StartAsync(options, () => new MLContext().Vlm().LoadFolder(weights));
+            await using var server = await ChatServer.StartAsync(options, load);
             output.WriteLine($"serving    {server.Address} (loading {weights}; Ctrl+C stops)");
             if (options.Host is not ("127.0.0.1" or "localhost" or "::1"))
                 output.WriteLine($"warning    listening on {options.Host}: anyone who can reach this machine can use the page");

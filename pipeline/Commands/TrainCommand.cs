@@ -1,4 +1,3 @@
-using Microsoft.ML;
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Config;
 using Vlm.Trainers.Checkpoints;
@@ -29,6 +28,7 @@ internal sealed class TrainCommand : ICommand
         new("init_from", "a Hugging Face LLaVA folder (LlavaForConditionalGeneration, e.g. llava-1.5-7b-hf) to fine-tune: LLM, tower, projector and tokenizer from it"),
         new("eval_data", "shards to evaluate on (optional)"),
         .. TrainSettings.All.Select(s => s.Option),
+        DeviceArguments.Device,
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -42,7 +42,7 @@ internal sealed class TrainCommand : ICommand
         // Without --image_root, the trainer finds each row's image in its source's folder (see VlmEstimator).
         var options = Settings.FromFlags(TrainSettings.All, new VlmTrainerOptions { LlmPath = llm, VisionPath = vision, Template = template }, args);
 
-        var ml = new MLContext(options.Seed);
+        var ml = DeviceArguments.Context(args, options.Seed);
         var estimator = ml.Vlm().Trainer(options);
         var validation = args.Value("eval_data") is { } eval ? ShardArguments.Open(eval) : null;
         using (var progress = ProgressReporter.Create(output, "steps", null, logEvery: 0))

@@ -1,3 +1,4 @@
+using Vlm.Pipeline.Cli;
 using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Training;
 using static Vlm.Pipeline.Config.Settings;
@@ -50,6 +51,8 @@ internal static class TrainSettings
         new("save_total_limit", "checkpoints kept", $"{Defaults.SaveTotalLimit}", (o, v) => o with { SaveTotalLimit = v.Int() }),
         new("logging_steps", "log every N steps", $"{Defaults.LoggingSteps}", (o, v) => o with { LoggingSteps = v.Int() }),
         new("seed", "random seed", $"{Defaults.Seed}", (o, v) => o with { Seed = v.Int() }),
+        new(DeviceArguments.Precision.Name, DeviceArguments.PrecisionHelp, DeviceArguments.PrecisionWords[(int)Defaults.Precision],
+            (o, v) => o with { Precision = v.Choice<TensorPrecision>(DeviceArguments.PrecisionWords) }),
         Flag("resume", "continue from the newest checkpoint in output_dir (required when it has one)", (o, on) => o with { Resume = on }),
         new("distributed", "gradient reduction across processes: auto (MPI when mpirun, torchrun or srun started several), none, mpi or nccl", Lower(Defaults.Distributed),
             (o, v) => o with { Distributed = v.Choice<DistributedBackend>() }),

@@ -22,13 +22,13 @@ internal static class EvalGeneration
     /// <summary>Questions answered together (left-padded batches: the same greedy answers, several times faster).</summary>
     const int BatchSize = 8;
 
-    public static IReadOnlyList<Prediction> Answer(string weights, string data, string format, string? images, EvaluationTask task, GenerationOptions generation, int limit, TextWriter output)
+    public static IReadOnlyList<Prediction> Answer(Func<VlmTransformer> load, string data, string format, string? images, EvaluationTask task, GenerationOptions generation, int limit, TextWriter output)
     {
         if (!File.Exists(data)) throw new FileNotFoundException($"{data}: no such annotation file", data);
         string root = images ?? Path.GetDirectoryName(Path.GetFullPath(data))!;
         var questions = Questions(data, format).Take(limit).ToList();
         if (questions.Count == 0) throw new InvalidDataException($"{data}: no usable records to answer");
-        using var model = new MLContext().Vlm().LoadFolder(weights);
+        using var model = load();
         var predictions = new List<Prediction>();
         using var progress = ProgressReporter.Create(output, "answers", questions.Count, logEvery: 100);
         foreach (var batch in questions.Chunk(BatchSize))

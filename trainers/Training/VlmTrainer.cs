@@ -206,6 +206,10 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
         foreach (var p in model.parameters()) p.requires_grad = false;
         if (options.Train == TrainableParts.ProjectorAndLora && !ParameterRoles.Of(model.LanguageModel).ContainsValue(ParameterRole.Adapter))
             LoraAdapter.Apply(model.LanguageModel, options.LoraSettings(model.LanguageModel));
+        // The projector trains in float32 under a bf16/fp16 model, as the LoRA adapters do (LoraLinear): AdamW's
+        // small updates would round away in bf16. A fully trained LLM or tower keeps the model's type.
+        var projectorType = LoraLinear.AdapterType(model.Projector.parameters().First().dtype);
+        if (model.Projector.parameters().First().dtype != projectorType) model.Projector.to(projectorType);
         var roles = ParameterRoles.Of(model);
         var trainable = new List<(string Name, TorchSharp.Modules.Parameter Parameter)>();
         trainable.AddRange(model.Projector.named_parameters().Select(p => ("multi_modal_projector." + p.name, p.parameter)));

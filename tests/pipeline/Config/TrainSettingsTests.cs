@@ -8,7 +8,7 @@ namespace Vlm.Tests.Pipeline.Config;
 /// <summary><c>vlm train</c>'s settings: each sets one option of its own, bad values are usage errors naming the flag, and the help shows the record's defaults.</summary>
 public class TrainSettingsTests
 {
-    static readonly string[] Candidates = ["true", "7", "0.375", "full", "cosine", "mpi", "some/folder"];
+    static readonly string[] Candidates = ["true", "7", "0.375", "full", "cosine", "mpi", "bf16", "some/folder"];
 
     static IEnumerable<(string Name, object? Value)> Properties(VlmTrainerOptions options) =>
         typeof(VlmTrainerOptions).GetProperties().Where(p => p.GetIndexParameters().Length == 0).Select(p => (p.Name, p.GetValue(options)));

@@ -1,6 +1,7 @@
 using TorchSharp;
 using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Models.Llava;
+using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Qwen;
 using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Text;
@@ -80,5 +81,28 @@ public class Bfloat16Tests
         var grads = model.parameters().Where(p => p.grad is not null).Select(p => p.grad!).ToList();
         Assert.NotEmpty(grads);
         Assert.All(grads, g => Assert.True(g.dtype == ScalarType.BFloat16 && g.isfinite().all().item<bool>()));
+    }
+
+    [Fact]
+    public void A_lora_adapter_on_a_bfloat16_layer_is_float32_and_adds_its_update_at_the_layers_type()
+    {
+        manual_seed(7);
+        var layer = new LoraLinear(32, 24, hasBias: true);
+        layer.to(bfloat16);
+        layer.AddAdapter(rank: 4, alpha: 8, dropout: 0);
+        Assert.All(layer.AdapterParameters, p => Assert.Equal(ScalarType.Float32, p.dtype));
+        using (no_grad()) layer.AdapterParameters.Last().normal_(0, 0.2); // B, zero when fresh
+        var x = randn(5, 32);
+
+        var y = layer.forward(x.to(bfloat16));
+        Assert.Equal(ScalarType.BFloat16, y.dtype);
+        var (a, b) = (layer.AdapterParameters.First(), layer.AdapterParameters.Last());
+        var reference = x.matmul(layer.Weight.to(float32).t()) + layer.Bias!.to(float32) + x.matmul(a.t()).matmul(b.t()) * 2.0;
+        var error = (y.to(float32) - reference).norm().item<float>() / reference.norm().item<float>();
+        Assert.True(error < RelativeBound, $"relative error {error}");
+
+        y.to(float32).sum().backward();
+        Assert.All(layer.AdapterParameters, p => Assert.True(p.grad is { } g && g.dtype == ScalarType.Float32 && g.isfinite().all().item<bool>() && g.abs().sum().item<float>() > 0));
+        Assert.Null(layer.Weight.grad);
     }
 }

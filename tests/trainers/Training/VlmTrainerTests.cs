@@ -1,3 +1,4 @@
+using TorchSharp;
 using SkiaSharp;
 using Vlm.Tests.TestSupport;
 using Vlm.Tests.Trainers.Models;
@@ -67,6 +68,23 @@ public class VlmTrainerTests : IDisposable
         var (ids, keep, _, pixels) = batch.ToTensors(CPU);
         var answers = AnswerGenerator.Generate(model, ids, keep, pixels, new GenerationOptions { MaxNewTokens = 1 });
         Assert.Equal([[10L], [11L], [12L]], answers);
+    }
+
+    [Fact]
+    public void Lora_training_of_a_bfloat16_model_keeps_the_adapters_and_projector_in_float32_and_learns()
+    {
+        using var model = TinyModels.Vlm(seed: 2);
+        model.to(bfloat16);
+        var trainer = Trainer(model, Options(TrainableParts.ProjectorAndLora) with { LearningRate = 1e-2, FeatureProjLr = 1e-2 });
+        trainer.Train(Examples(9));
+
+        Assert.All(model.Projector.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        var roles = Vlm.Trainers.Models.Modules.ParameterRoles.Of(model.LanguageModel);
+        Assert.Contains(Vlm.Trainers.Models.Modules.ParameterRole.Adapter, roles.Values);
+        foreach (var (name, parameter) in model.LanguageModel.named_parameters())
+            Assert.True((roles[name] == Vlm.Trainers.Models.Modules.ParameterRole.Adapter ? ScalarType.Float32 : ScalarType.BFloat16) == parameter.dtype, $"{name} is {parameter.dtype}");
+        Assert.All(model.VisionTower.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
+        Assert.True(trainer.Log[^1].Loss < trainer.Log[0].Loss / 2, $"loss {trainer.Log[0].Loss} -> {trainer.Log[^1].Loss}");
     }
 
     [Theory]

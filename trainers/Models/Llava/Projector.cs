@@ -31,6 +31,7 @@ internal sealed class Projector : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return linear_2.forward(nn.functional.gelu(linear_1.forward(x))).MoveToOuterDisposeScope();
+        // The projector may be float32 over a bf16 model (trained in full precision, see VlmTrainer): features come in at its type.
+        return linear_2.forward(nn.functional.gelu(linear_1.forward(x.to(linear_1.weight!.dtype)))).MoveToOuterDisposeScope();
     }
 }

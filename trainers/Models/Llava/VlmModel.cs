@@ -79,7 +79,8 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
         else
             using (TrainVisionTower ? null : no_grad())
                 features = vision_tower.Features(images, Features.Layer, DropsFirstToken);
-        return multi_modal_projector.forward(features).MoveToOuterDisposeScope();
+        // Out at the language model's type (a float32 projector over a bf16 model, see VlmTrainer).
+        return multi_modal_projector.forward(features).to(language_model.EmbedTokens.weight!.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>Input embeddings [B, T, D] with image features in place of the image tokens.</summary>

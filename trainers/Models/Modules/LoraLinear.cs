@@ -10,6 +10,9 @@ namespace Vlm.Trainers.Models.Modules;
 /// A initialised as peft does (Kaiming uniform) and B at zero, so a fresh adapter changes nothing.
 /// The adapter's parameters are <c>lora_A.weight</c> [r, in] and <c>lora_B.weight</c> [out, r]: with
 /// peft's <c>base_model.model.</c> prefix these are the keys of peft's <c>adapter_model.safetensors</c>.
+/// Under a bf16 or fp16 base the adapter is float32, as peft makes it (<c>autocast_adapter_dtype</c>):
+/// its input is cast up and its update cast back to the base's type, so the small trainable
+/// matrices keep full precision for AdamW while the frozen base stays half-size.
 /// </summary>
 internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
 {
@@ -42,8 +45,9 @@ internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
     public void AddAdapter(int rank, double alpha, double dropout)
     {
         if (HasAdapter) throw new InvalidOperationException("this layer already has an adapter");
-        lora_A = nn.Linear(InFeatures, rank, hasBias: false, device: weight.device, dtype: weight.dtype);
-        lora_B = nn.Linear(rank, OutFeatures, hasBias: false, device: weight.device, dtype: weight.dtype);
+        var type = AdapterType(weight.dtype);
+        lora_A = nn.Linear(InFeatures, rank, hasBias: false, device: weight.device, dtype: type);
+        lora_B = nn.Linear(rank, OutFeatures, hasBias: false, device: weight.device, dtype: type);
         nn.init.kaiming_uniform_(lora_A.weight!, Math.Sqrt(5));
         nn.init.zeros_(lora_B.weight!);
         _dropout = dropout > 0 ? nn.Dropout(dropout) : null;
@@ -60,9 +64,12 @@ internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
         var y = nn.functional.linear(x, weight, bias);
         if (lora_A is null || _merged) return y;
         using var scope = NewDisposeScope();
-        var h = _dropout is null ? x : _dropout.forward(x);
-        return y.add_(lora_B!.forward(lora_A.forward(h)), _scale!).MoveToOuterDisposeScope();
+        var h = (_dropout is null ? x : _dropout.forward(x)).to(lora_A.weight!.dtype);
+        return y.add_(lora_B!.forward(lora_A.forward(h)).to(y.dtype), _scale!).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The adapter's type under a base of <paramref name="baseType"/>: float32 under a half-precision base, else the base's.</summary>
+    public static ScalarType AdapterType(ScalarType baseType) => baseType is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : baseType;
 
     /// <summary>Folds the adapter into the weight (faster inference); <see cref="Unmerge"/> takes it out again.</summary>
     public void Merge()
