@@ -30,6 +30,13 @@ internal sealed record StepShape
     /// </summary>
     public static StepShape Demo { get; } = new() { Layers = 4, Hidden = 64, Heads = 4, KeyValueHeads = 2, Intermediate = 128, Vocab = 478, Batch = 16, Tokens = 96, ImageTokens = 64 };
 
+    /// <summary>
+    /// The GPU check's step: Qwen2-0.5B's LLM (24 layers, hidden 896, 14 heads, 2 key-value heads,
+    /// intermediate 4864, its 151,936-token vocabulary), batch 8 of 1,024-token rows whose first 256
+    /// stand for image features.
+    /// </summary>
+    public static StepShape Gpu { get; } = new() { Layers = 24, Hidden = 896, Heads = 14, KeyValueHeads = 2, Intermediate = 4864, Vocab = 151936, Batch = 8, Tokens = 1024, ImageTokens = 256 };
+
     public Qwen2Config Config => new()
     {
         VocabSize = Vocab, HiddenSize = Hidden, IntermediateSize = Intermediate, NumHiddenLayers = Layers,

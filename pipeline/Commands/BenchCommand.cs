@@ -1,5 +1,6 @@
 using Vlm.Pipeline.Bench;
 using Vlm.Pipeline.Cli;
+using TorchSharp;
 using Vlm.Trainers.Runtime;
 
 namespace Vlm.Pipeline.Commands;
@@ -31,7 +32,10 @@ internal sealed class BenchCommand : ICommand
         new("checkpointing", "internal: gradient checkpointing for the train-step child", IsFlag: true),
         new("glibc_defaults", "internal: the train-step child leaves glibc's allocator untuned", IsFlag: true),
         new("plain_loss", "internal: the train-step and long-answers children compute the loss unfused (full logits)", IsFlag: true),
-        new("shape", "internal: the train-step child's shape (demo: vlm demo's LLM step)"),
+        new("shape", "internal: the train-step and lora-step children's shape (demo: vlm demo's LLM step; gpu: Qwen2-0.5B's LLM, 8 x 1024 tokens)"),
+        new("device", "internal: the lora-step child's device (cpu, cuda, cuda:N)", Default: "cpu"),
+        new("precision", "internal: the lora-step child's base type (fp32 or bf16)", Default: "fp32"),
+        new("lora_rank", "internal: the lora-step child's LoRA rank", Default: "64"),
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -41,7 +45,8 @@ internal sealed class BenchCommand : ICommand
         {
             null => quick ? new StepShape { Layers = 1, Hidden = 64, Intermediate = 128, Batch = 1, Tokens = 48, ImageTokens = 16 } : new StepShape(),
             "demo" => StepShape.Demo,
-            var other => throw new UsageException($"--shape {other} is not a step shape (demo)"),
+            "gpu" => StepShape.Gpu,
+            var other => throw new UsageException($"--shape {other} is not a step shape (demo, gpu)"),
         };
         switch (args.Value("child"))
         {
@@ -52,6 +57,15 @@ internal sealed class BenchCommand : ICommand
                 return ExitCodes.Ok;
             case TrainingStepBench.Child:
                 TrainingStepBench.RunChild(shape, args.Int("steps", 3), args.Flag("checkpointing"), args.Flag("glibc_defaults"), args.Flag("plain_loss"), output);
+                return ExitCodes.Ok;
+            case LoraStepBench.Child:
+                LoraStepBench.RunChild(shape, args.Int("steps", 3), args.Int("lora_rank", 64), torch.device(args.Value("device") ?? "cpu"),
+                    (args.Value("precision") ?? "fp32") switch
+                    {
+                        "fp32" => torch.ScalarType.Float32,
+                        "bf16" => torch.ScalarType.BFloat16,
+                        var other => throw new UsageException($"--precision must be fp32 or bf16, not '{other}'"),
+                    }, output);
                 return ExitCodes.Ok;
             case LossMemoryBench.Child:
                 LossMemoryBench.RunChild(args.Flag("plain_loss"), quick, output);

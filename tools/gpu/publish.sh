@@ -17,9 +17,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # Trim analysis warnings name reflection the linker cannot see; ML.NET and TorchSharp are kept whole
 # (partial mode), and the published program is run by the tests, so the warnings are not errors here.
+# System.Text.Json's reflection stays on (trimming turns it off): the app serializes its own records with it.
 dotnet publish "$repo/pipeline" -c Release -r linux-x64 --self-contained -o "$out" \
   -p:TorchSharpBackend=external -p:PublishTrimmed=true -p:TrimMode=partial -p:SuppressTrimAnalysisWarnings=true \
-  -p:DebugType=none -p:UseArtifactsOutput=true -p:ArtifactsPath="$out.build" -v:q -nologo
+  -p:JsonSerializerIsReflectionEnabledByDefault=true -p:DebugType=none -p:UseArtifactsOutput=true -p:ArtifactsPath="$out.build" -v:q -nologo
 rm -rf "$out.build"
 # The debugger's and crash dumper's libraries, and native debug files: not used by a run.
 rm -f "$out"/libmscordaccore.so "$out"/libmscordbi.so "$out"/createdump "$out"/*.dbg
