@@ -12,17 +12,10 @@ namespace Vlm.Tests.Packaging;
 [Collection(PackagingCollection.Name)]
 public class GpuBundleTests
 {
-    static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            if (File.Exists(Path.Combine(folder.FullName, "Pipeline.sln"))) return folder.FullName;
-        throw new DirectoryNotFoundException($"no Pipeline.sln above {AppContext.BaseDirectory}");
-    }
-
     static async Task<string> Bash(string script, IReadOnlyList<string> arguments, IDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "tools", "gpu", script));
+        start.ArgumentList.Add(Path.Combine(RepositoryFolder.Root, "tools", "gpu", script));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (name, value) in environment) start.Environment[name] = value;
         // The test host's MSBuild settings must not leak into the build the script starts.

@@ -18,19 +18,12 @@ public sealed class PackagingCollection
 [Collection(PackagingCollection.Name)]
 public class PackagedSamplesTests
 {
-    static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            if (File.Exists(Path.Combine(folder.FullName, "Pipeline.sln"))) return folder.FullName;
-        throw new DirectoryNotFoundException($"no Pipeline.sln above {AppContext.BaseDirectory}");
-    }
-
     [Fact]
     public async Task The_packed_libraries_and_tool_work_in_apps_outside_the_repository()
     {
         using var work = new TempFolder();
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "samples", "check-packages.sh"));
+        start.ArgumentList.Add(Path.Combine(RepositoryFolder.Root, "samples", "check-packages.sh"));
         start.ArgumentList.Add(work.Path);
         // Third-party packages from the machine's cache (no second 1 GB download); the vlm packages get
         // a fresh version, so they can only come from the feed.
