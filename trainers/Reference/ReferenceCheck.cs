@@ -64,14 +64,14 @@ internal static class ReferenceCheck
                 continue;
             }
             var difference = (actual.to(float64) - expected.to(float64)).abs();
-            if (keep is not null && difference.dim() >= 2 && difference.shape[0] == keep.shape[0] && difference.shape[1] == keep.shape[1] && name != "generated_ids")
-                difference = difference * keep.to(float64).view([.. keep.shape, .. Enumerable.Repeat(1L, (int)difference.dim() - 2)]);
+            var real = keep is not null && difference.dim() >= 2 && difference.shape[0] == keep.shape[0] && difference.shape[1] == keep.shape[1] && name != "generated_ids"
+                ? keep.to(float64).view([.. keep.shape, .. Enumerable.Repeat(1L, (int)difference.dim() - 2)])
+                : null;
+            if (real is not null) difference = difference * real;
             if (place.IsHalf && fixture.Kind != "image-processor")
             {
-                var size = keep is not null && expected.dim() >= 2 && expected.shape[0] == keep.shape[0] && expected.shape[1] == keep.shape[1]
-                    ? (expected.to(float64) * keep.to(float64).view([.. keep.shape, .. Enumerable.Repeat(1L, (int)expected.dim() - 2)])).norm()
-                    : expected.to(float64).norm();
-                results.Add(new ReferenceResult(fixture.Folder, name, difference.norm().item<double>() / Math.Max(size.item<double>(), double.Epsilon),
+                var size = (real is null ? expected.to(float64) : expected.to(float64) * real).norm().item<double>();
+                results.Add(new ReferenceResult(fixture.Folder, name, difference.norm().item<double>() / Math.Max(size, double.Epsilon),
                     ReferencePlacement.Bfloat16Bound, Relative: true));
             }
             else
