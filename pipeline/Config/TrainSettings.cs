@@ -32,6 +32,8 @@ internal static class TrainSettings
         new("lora_dropout", "LoRA dropout", Text(Defaults.LoraDropout), (o, v) => o with { LoraDropout = v.Double() }),
         new("target_modules", "LoRA targets: names joined by | or one regular expression",
             "the LLM's: c_attn|w1|w2 for Qwen-7B (the original's), q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj for Qwen2 and Llama", (o, v) => o with { TargetModules = v.Text }),
+        new("vision_lora_target_modules", "LoRA on the vision tower too (with --train lora): its layers to adapt, e.g. q_proj|k_proj|v_proj|out_proj|fc1|fc2; same rank, alpha and dropout",
+            "none (the tower stays frozen)", (o, v) => o with { VisionLoraTargetModules = v.Text }),
         new("per_device_train_batch_size", "examples per micro-batch", $"{Defaults.PerDeviceTrainBatchSize}", (o, v) => o with { PerDeviceTrainBatchSize = v.Int() }),
         new("gradient_accumulation_steps", "micro-batches per optimizer step", $"{Defaults.GradientAccumulationSteps}", (o, v) => o with { GradientAccumulationSteps = v.Int() }),
         new("num_train_epochs", "epochs", Text(Defaults.NumTrainEpochs), (o, v) => o with { NumTrainEpochs = v.Double() }),

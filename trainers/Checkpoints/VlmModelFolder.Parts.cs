@@ -5,18 +5,19 @@ using Vlm.Trainers.Training;
 
 namespace Vlm.Trainers.Checkpoints;
 
-/// <summary>Which parts of a model trained, so which weights its folders hold.</summary>
-internal readonly record struct TrainedParts(TrainableParts Train, bool VisionTower);
+/// <summary>Which parts of a model trained, so which weights its folders hold (<paramref name="VisionLora"/>: the tower's adapters' settings, or null).</summary>
+internal readonly record struct TrainedParts(TrainableParts Train, bool VisionTower, LoraOptions? VisionLora = null);
 
 /// <summary>
 /// What trained, as a trained model and a checkpoint both hold it: <c>projector.safetensors</c>
 /// (Hugging Face LLaVA's key names), the LoRA adapter in peft's format (<c>adapter_config.json</c> +
 /// <c>adapter_model.safetensors</c>) or <c>language_model/</c> (a Hugging Face folder) when the whole
-/// LLM trained, and <c>vision_tower/</c> (a Hugging Face vision-model folder) when the tower trained.
+/// LLM trained, <c>vision_tower/</c> (a Hugging Face vision-model folder) when the tower trained, and
+/// <c>vision_adapter/</c> (a second peft folder, names those of Hugging Face's vision model) when the tower trained LoRA adapters.
 /// </summary>
 internal static partial class VlmModelFolder
 {
-    public const string ProjectorFile = "projector.safetensors", LlmFolder = "language_model", VisionFolder = "vision_tower";
+    public const string ProjectorFile = "projector.safetensors", LlmFolder = "language_model", VisionFolder = "vision_tower", VisionAdapterFolder = "vision_adapter";
 
     /// <param name="baseModel">the base LLM folder a LoRA adapter names (peft's <c>base_model_name_or_path</c>), or null</param>
     static void WriteParts(VlmModel model, string folder, TrainedParts parts, LoraOptions? lora, string? baseModel)
@@ -27,6 +28,7 @@ internal static partial class VlmModelFolder
         if (parts.Train == TrainableParts.Full)
             VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), Path.Combine(folder, LlmFolder));
         if (parts.VisionTower) VlmCheckpoints.WriteVisionFolder(model, Path.Combine(folder, VisionFolder));
+        if (parts.VisionLora is { } visionLora) LoraAdapter.Save(model.VisionTower, Path.Combine(folder, VisionAdapterFolder), visionLora, baseModel: null, LoraAdapter.VisionTask);
     }
 
     /// <summary>The LLM folder to build a model from: the folder's own when the whole LLM trained, else its base.</summary>
@@ -36,13 +38,16 @@ internal static partial class VlmModelFolder
     static string VisionSource(string folder, TrainedParts parts, string baseVision) =>
         parts.VisionTower ? Path.Combine(folder, VisionFolder) : baseVision;
 
-    /// <summary>The projector's weights and, for LoRA, the adapter's (added to the LLM first when <paramref name="addAdapters"/>).</summary>
+    /// <summary>The projector's weights and, for LoRA, the adapters' (added to the LLM and tower first when <paramref name="addAdapters"/>).</summary>
     static void LoadProjectorAndAdapter(VlmModel model, string folder, TrainedParts parts, bool addAdapters)
     {
         VlmCheckpoints.LoadProjector(model, Path.Combine(folder, ProjectorFile));
         if (parts.Train != TrainableParts.ProjectorAndLora) return;
-        if (addAdapters) LoraAdapter.Load(model.LanguageModel, folder);
-        else LoraAdapter.LoadWeights(model.LanguageModel, folder);
+        var adapters = new List<(TorchSharp.torch.nn.Module Module, string Folder)> { (model.LanguageModel, folder) };
+        if (parts.VisionLora is not null) adapters.Add((model.VisionTower, Path.Combine(folder, VisionAdapterFolder)));
+        foreach (var (module, from) in adapters)
+            if (addAdapters) LoraAdapter.Load(module, from);
+            else LoraAdapter.LoadWeights(module, from);
     }
 
     /// <summary>Every trained part's weights into a model that already has its shape (adapters included): what a resume needs.</summary>

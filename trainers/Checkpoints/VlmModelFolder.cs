@@ -53,7 +53,7 @@ internal static partial class VlmModelFolder
         AtomicFolder.Write(folder, temp =>
         {
             AtomicFile.WriteAllText(Path.Combine(temp, SpecFile), JsonSerializer.Serialize(stored, Json));
-            WriteParts(model, temp, new TrainedParts(spec.Train, spec.TrainVisionTower), lora, spec.Llm);
+            WriteParts(model, temp, spec.Parts, lora, spec.Llm);
         });
     }
 
@@ -88,7 +88,7 @@ internal static partial class VlmModelFolder
                 throw new DirectoryNotFoundException($"{Path.Combine(folder, SpecFile)}: the {what} folder {path} is gone; the model needs it (moved? give its new place: LoadFolder(folder, bases: new VlmBaseFolders {{ ... }}))");
         var tokenizer = TextTokenizer.Load(spec.Tokenizer);
         var encoder = new ConversationEncoder(tokenizer, spec.Template);
-        var parts = new TrainedParts(spec.Train, spec.TrainVisionTower);
+        var parts = spec.Parts;
         // A part that trained whole is read from this folder in place of its base, not over it.
         var model = VlmCheckpoints.Load(LlmSource(folder, parts, spec.Llm), VisionSource(folder, parts, spec.Vision), encoder.ImageTokenId,
             new VisionFeatureOptions { Layer = spec.VisionFeatureLayer, DropFirstToken = spec.DropFirstToken });

@@ -23,6 +23,11 @@ internal sealed record VlmModelSpec
     public bool? DropFirstToken { get; init; }
     public TrainableParts Train { get; init; } = TrainableParts.ProjectorAndLora;
     public bool TrainVisionTower { get; init; }
+    /// <summary>The tower's LoRA settings when it trained adapters (its <c>vision_adapter/</c> folder), else null.</summary>
+    public Models.Lora.LoraOptions? VisionLora { get; init; }
+
+    /// <summary>Which weights the model's folder holds.</summary>
+    public TrainedParts Parts => new(Train, TrainVisionTower, VisionLora);
 
     public ChatTemplateOptions Template => new() { Format = Format, SystemPrompt = SystemPrompt, ImageTokenCount = ImageTokenCount };
 }

@@ -50,7 +50,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
     public Action<EvalEntry>? AfterEval { get; init; }
 
     /// <summary>What trains, so what each checkpoint holds.</summary>
-    TrainedParts Parts => new(options.Train, options.TrainVisionTower);
+    TrainedParts Parts => new(options.Train, options.TrainVisionTower, options.Train == TrainableParts.ProjectorAndLora ? options.VisionLoraSettings() : null);
     LoraOptions? Lora => options.Train == TrainableParts.ProjectorAndLora ? options.LoraSettings(model.LanguageModel) : null;
 
     public void Train(IReadOnlyList<TrainingExample> examples, IReadOnlyList<TrainingExample>? validation = null, CancellationToken cancellation = default)
@@ -206,6 +206,9 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
         foreach (var p in model.parameters()) p.requires_grad = false;
         if (options.Train == TrainableParts.ProjectorAndLora && !ParameterRoles.Of(model.LanguageModel).ContainsValue(ParameterRole.Adapter))
             LoraAdapter.Apply(model.LanguageModel, options.LoraSettings(model.LanguageModel));
+        var visionLora = Parts.VisionLora;
+        if (visionLora is not null && !ParameterRoles.Of(model.VisionTower).ContainsValue(ParameterRole.Adapter))
+            LoraAdapter.Apply(model.VisionTower, visionLora);
         // The projector trains in float32 under a bf16/fp16 model, as the LoRA adapters do (LoraLinear): AdamW's
         // small updates would round away in bf16. A fully trained LLM or tower keeps the model's type.
         var projectorType = LoraLinear.AdapterType(model.Projector.parameters().First().dtype);
@@ -218,9 +221,11 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
             .Where(p => options.Train == TrainableParts.Full ? roles[p.Name] != ParameterRole.Adapter
                 : options.Train == TrainableParts.ProjectorAndLora && roles[p.Name] == ParameterRole.Adapter));
         if (options.TrainVisionTower) trainable.AddRange(model.VisionTower.named_parameters().Select(p => ("vision_tower." + p.name, p.parameter)));
+        if (visionLora is not null)
+            trainable.AddRange(model.VisionTower.named_parameters().Where(p => roles["vision_tower." + p.name] == ParameterRole.Adapter).Select(p => ("vision_tower." + p.name, p.parameter)));
         foreach (var (_, p) in trainable) p.requires_grad = true;
         trainableParameters = trainable;
-        model.TrainVisionTower = options.TrainVisionTower;
+        model.TrainVisionTower = options.TrainVisionTower || visionLora is not null; // the tower runs with gradients when any of it trains
         model.LanguageModel.GradientCheckpointing = options.GradientCheckpointing;
 
         bool NoDecay(string name, TorchSharp.Modules.Parameter _) => !ParameterRoles.Decays(roles[name]);

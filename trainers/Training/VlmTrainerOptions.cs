@@ -39,6 +39,12 @@ public sealed record VlmTrainerOptions
     public double LoraDropout { get; init; } = 0.10;
     /// <summary>LoRA's targets (names joined by | or one regular expression); null: the LLM's own (Qwen-7B: <c>c_attn|w1|w2</c>, the original's; Qwen2: every attention and MLP projection).</summary>
     public string? TargetModules { get; init; }
+    /// <summary>
+    /// LoRA on the vision tower too (with <c>Train = ProjectorAndLora</c>): the tower's linear layers to adapt
+    /// (CLIP/SigLIP names: <c>q_proj|k_proj|v_proj|out_proj|fc1|fc2</c>), same rank, alpha and dropout as the
+    /// LLM's; null: the tower stays frozen. Saved as a second peft folder, <c>vision_adapter/</c>.
+    /// </summary>
+    public string? VisionLoraTargetModules { get; init; }
     public int PerDeviceTrainBatchSize { get; init; } = 4;
     public int GradientAccumulationSteps { get; init; } = 1;
     public double NumTrainEpochs { get; init; } = 2;
@@ -95,6 +101,12 @@ public sealed record VlmTrainerOptions
         Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = TargetModules ?? llm.DefaultLoraTargets,
     };
 
+    /// <summary>The tower's LoRA settings, or null when the tower has no adapters.</summary>
+    internal Models.Lora.LoraOptions? VisionLoraSettings() => VisionLoraTargetModules is null ? null : new()
+    {
+        Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = VisionLoraTargetModules,
+    };
+
     /// <summary>Conflicting or impossible settings, found before any work starts.</summary>
     public void Validate()
     {
@@ -117,6 +129,12 @@ public sealed record VlmTrainerOptions
         {
             Positive(LoraRank, "lora_rank");
             if (LoraDropout is < 0 or >= 1) throw new ArgumentException($"lora_dropout must be in [0, 1), not {LoraDropout}");
+        }
+        if (VisionLoraTargetModules is not null)
+        {
+            if (Train != TrainableParts.ProjectorAndLora) throw new ArgumentException("vision_lora_target_modules adds LoRA to the tower: it needs train = lora");
+            if (TrainVisionTower) throw new ArgumentException("train_vision_tower trains the whole tower and vision_lora_target_modules adapts it: choose one");
+            if (VisionFeatures is not null) throw new ArgumentException("vision_features are a frozen tower's; they cannot train the tower's adapters (leave out vision_lora_target_modules or vision_features)");
         }
         if (VisionFeatures is not null && TrainVisionTower) throw new ArgumentException("vision_features are a frozen tower's; they cannot train the tower (leave out train_vision_tower or vision_features)");
         if (!Directory.Exists(ImageRoot)) throw new DirectoryNotFoundException($"{ImageRoot}: no such image folder");

@@ -28,9 +28,14 @@ public class LlavaHfExportTests : IDisposable
         using var trained = new MLContext().Vlm().LoadFolder(_model);
         var predictor = trained.Predictor;
         LoraAdapter.Apply(predictor.Model.LanguageModel, new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = "q_proj|down_proj" });
+        LoraAdapter.Apply(predictor.Model.VisionTower, new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = "q_proj|fc1" });
         using (no_grad())
             foreach (var (_, p) in predictor.Model.named_parameters().Where(p => p.name.Contains("lora_B"))) p.normal_(0, 0.5);
         predictor.Model.eval();
+        // The tower's q_proj as it should be exported: the base plus its adapter's update, B A alpha / r.
+        var towerParameters = predictor.Model.VisionTower.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        const string towerQ = "vision_model.encoder.layers.0.self_attn.q_proj.";
+        var mergedQ = towerParameters[towerQ + "weight"] + towerParameters[towerQ + "lora_B.weight"].matmul(towerParameters[towerQ + "lora_A.weight"]) * 2.0;
 
         string folder = _root.File("hf");
         LlavaHfExport.Write(predictor, folder);
@@ -38,6 +43,9 @@ public class LlavaHfExportTests : IDisposable
         using (var weights = CheckpointFolder.Open(folder))
         {
             Assert.DoesNotContain(weights.Names, n => n.Contains("lora_"));
+            var exportedQ = weights.Load("vision_tower." + towerQ + "weight");
+            Assert.True(allclose(exportedQ, mergedQ, rtol: 1e-5, atol: 1e-6), "the tower's adapter is not merged into the exported q_proj");
+            Assert.False(allclose(exportedQ, towerParameters[towerQ + "weight"]), "the tower's adapter changed nothing");
             Assert.Contains("multi_modal_projector.linear_1.weight", weights.Names);
             Assert.Contains("vision_tower.vision_model.embeddings.patch_embedding.weight", weights.Names);
             Assert.Contains("language_model.model.layers.0.self_attn.q_proj.weight", weights.Names);

@@ -112,6 +112,56 @@ public class VlmEstimatorTests : IDisposable
         Assert.Equal(2, steps); // steps 3 and 4 only
     }
 
+    [Fact]
+    public void Lora_on_the_vision_tower_trains_only_its_adapters_saves_them_as_a_peft_folder_and_loads_with_the_same_answers()
+    {
+        string tower = Path.Combine(_vision, "model.safetensors");
+        using var model = _ml.Vlm().Trainer(Options("tower") with { VisionLoraTargetModules = "q_proj|v_proj|fc1", VisionFeatureLayer = -1, EvalSteps = 0 }).Fit(_train);
+
+        // The tower's adapters trained (features from its last layer: the tiny tower has one); its base weights are the base folder's, bit for bit.
+        var roles = Vlm.Trainers.Models.Modules.ParameterRoles.Of(model.Predictor.Model.VisionTower);
+        var adapters = model.Predictor.Model.VisionTower.named_parameters().Where(p => roles[p.name] == Vlm.Trainers.Models.Modules.ParameterRole.Adapter).ToList();
+        Assert.Equal(3 * 2, adapters.Count); // one layer, three targets, A and B each
+        Assert.Contains(adapters, p => p.name.EndsWith("lora_B.weight", StringComparison.Ordinal) && p.parameter.abs().sum().item<float>() > 0);
+        using (var saved = Vlm.Trainers.Checkpoints.SafetensorsFile.Open(tower))
+            foreach (var (name, parameter) in model.Predictor.Model.VisionTower.named_parameters().Where(p => roles[p.name] != Vlm.Trainers.Models.Modules.ParameterRole.Adapter))
+                Assert.True(saved.Read(name).eq(parameter).all().item<bool>(), $"{name} changed");
+
+        string adapter = _root.File("tower/model/vision_adapter");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")))!;
+        Assert.Equal("FEATURE_EXTRACTION", (string?)config["task_type"]);
+        Assert.Equal(["q_proj", "v_proj", "fc1"], config["target_modules"]!.AsArray().Select(t => (string?)t));
+        using (var weights = Vlm.Trainers.Checkpoints.SafetensorsFile.Open(Path.Combine(adapter, "adapter_model.safetensors")))
+            Assert.Contains("base_model.model.vision_model.encoder.layers.0.self_attn.q_proj.lora_A.weight", weights.Names);
+
+        var loaded = new MLContext().Vlm().LoadFolder(_root.File("tower/model"));
+        for (int scene = 0; scene < 8; scene++)
+            Assert.Equal(model.Predictor.Answer(Question(scene)), loaded.Predictor.Answer(Question(scene)));
+        loaded.Dispose();
+
+        // Without the tower's adapters the answers of a trained model are another model's: the folder's adapters are what loaded.
+        Directory.Delete(adapter, recursive: true);
+        Assert.Throws<FileNotFoundException>(() => new MLContext().Vlm().LoadFolder(_root.File("tower/model")));
+    }
+
+    [Fact]
+    public void Lora_on_the_vision_tower_resumes_from_its_checkpoint_to_the_straight_runs_weights()
+    {
+        var options = Options("tower-resume") with { VisionLoraTargetModules = "q_proj|fc2", VisionFeatureLayer = -1, EvalSteps = 0, MaxSteps = 4, SaveSteps = 2 };
+        using var straight = _ml.Vlm().Trainer(options with { OutputDir = _root.File("tower-straight") }).Fit(_train);
+        using var stop = new CancellationTokenSource();
+        var interrupted = _ml.Vlm().Trainer(options);
+        interrupted.OnStep = (step, _) => { if (step == 2) stop.Cancel(); };
+        Assert.Throws<TrainingInterruptedException>(() => interrupted.Fit(_train, null, stop.Token));
+        Assert.True(File.Exists(_root.File("tower-resume/checkpoint-2/vision_adapter/adapter_model.safetensors")));
+
+        using var resumed = _ml.Vlm().Trainer(options with { Resume = true }).Fit(_train);
+        var expected = straight.Predictor.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var differing = resumed.Predictor.Model.named_parameters().Where(p => !p.parameter.eq(expected[p.name]).all().item<bool>()).Select(p => p.name).ToList();
+        Assert.True(differing.Count == 0, "differ after the resume: " + string.Join(", ", differing));
+        Assert.Contains(expected.Keys, name => name.StartsWith("vision_tower.", StringComparison.Ordinal) && name.EndsWith(".lora_B.weight", StringComparison.Ordinal));
+    }
+
     sealed class Plain { public float X { get; set; } }
 
     [Fact]
@@ -162,6 +212,12 @@ public class VlmEstimatorTests : IDisposable
         Assert.Contains("gives 4 features", tokens.Message);
         var missing = Assert.Throws<DirectoryNotFoundException>(() => _ml.Vlm().Trainer(Options("bad") with { VisionPath = _root.File("nope") }).Fit(_train));
         Assert.Contains("nope", missing.Message);
+        Assert.Contains("train_vision_tower trains the whole tower", Assert.Throws<ArgumentException>(() =>
+            _ml.Vlm().Trainer(Options("bad") with { VisionLoraTargetModules = "q_proj", TrainVisionTower = true }).Fit(_train)).Message);
+        Assert.Contains("needs train = lora", Assert.Throws<ArgumentException>(() =>
+            _ml.Vlm().Trainer(Options("bad") with { VisionLoraTargetModules = "q_proj", Train = TrainableParts.Full }).Fit(_train)).Message);
+        Assert.Contains("matches no linear layer", Assert.Throws<ArgumentException>(() =>
+            _ml.Vlm().Trainer(Options("bad") with { VisionLoraTargetModules = "c_attn", EvalSteps = 0 }).Fit(_train)).Message);
         var gpu = new MLContext { GpuDeviceId = 0, FallbackToCpu = false };
         if (!TorchSharp.torch.cuda.is_available())
             Assert.Contains("FallbackToCpu", Assert.Throws<InvalidOperationException>(() => gpu.Vlm().Trainer(Options("bad")).Fit(_train)).Message);

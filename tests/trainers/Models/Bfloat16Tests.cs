@@ -105,4 +105,16 @@ public class Bfloat16Tests
         Assert.All(layer.AdapterParameters, p => Assert.True(p.grad is { } g && g.dtype == ScalarType.Float32 && g.isfinite().all().item<bool>() && g.abs().sum().item<float>() > 0));
         Assert.Null(layer.Weight.grad);
     }
+
+    [Fact]
+    public void A_lora_linear_with_a_uniform_bias_draws_the_same_numbers_as_nn_linear()
+    {
+        manual_seed(11);
+        using var linear = nn.Linear(24, 40);
+        manual_seed(11);
+        using var lora = new LoraLinear(24, 40, hasBias: true, uniformBias: true);
+        Assert.True(lora.Weight.eq(linear.weight!).all().item<bool>());
+        Assert.True(lora.Bias!.eq(linear.bias!).all().item<bool>());
+        Assert.True(lora.Bias!.abs().max().item<float>() > 0);
+    }
 }

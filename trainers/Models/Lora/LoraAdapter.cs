@@ -15,6 +15,8 @@ namespace Vlm.Trainers.Models.Lora;
 internal static class LoraAdapter
 {
     public const string ConfigFile = "adapter_config.json", WeightsFile = "adapter_model.safetensors";
+    /// <summary>peft's task types: a language model's adapter, and a vision tower's (an encoder of features).</summary>
+    public const string LanguageTask = "CAUSAL_LM", VisionTask = "FEATURE_EXTRACTION";
     const string PeftPrefix = "base_model.model.";
 
     /// <summary>Adds adapters to every matching linear layer of <paramref name="model"/>; returns their names. None matching is an error.</summary>
@@ -31,7 +33,7 @@ internal static class LoraAdapter
     }
 
     /// <summary>Writes the adapters of <paramref name="model"/> (names relative to the LLM) in peft's format.</summary>
-    public static void Save(torch.nn.Module model, string folder, LoraOptions options, string? baseModel)
+    public static void Save(torch.nn.Module model, string folder, LoraOptions options, string? baseModel, string task = LanguageTask)
     {
         Directory.CreateDirectory(folder);
         var isBase = ParameterRoles.IsBase(model);
@@ -40,7 +42,7 @@ internal static class LoraAdapter
         var config = new JsonObject
         {
             ["peft_type"] = "LORA",
-            ["task_type"] = "CAUSAL_LM",
+            ["task_type"] = task,
             ["r"] = options.Rank,
             ["lora_alpha"] = options.Alpha,
             ["lora_dropout"] = options.Dropout,

@@ -15,6 +15,7 @@ internal sealed record LoraOptions
     /// </summary>
     public string TargetModules { get; init; } = "c_attn|w1|w2";
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsRegex => TargetModules.IndexOfAny(['.', '*', '+', '?', '[', ']', '(', ')', '^', '$', '\\']) >= 0;
 
     public bool Matches(string moduleName)

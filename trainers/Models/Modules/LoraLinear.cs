@@ -24,11 +24,18 @@ internal sealed class LoraLinear : TorchSharp.torch.nn.Module<Tensor, Tensor>
     Scalar? _scale; // alpha / rank, a field so that it outlives the native calls (Scalars explains)
     bool _merged;
 
-    public LoraLinear(long inFeatures, long outFeatures, bool hasBias) : base(nameof(LoraLinear))
+    /// <param name="uniformBias">draw the bias as <c>nn.Linear</c> does (uniform within 1/sqrt(in)) rather than zero: a
+    /// module that used <c>nn.Linear</c> then draws the same random numbers, so a seed builds the same model as before</param>
+    public LoraLinear(long inFeatures, long outFeatures, bool hasBias, bool uniformBias = false) : base(nameof(LoraLinear))
     {
         weight = nn.Parameter(empty(outFeatures, inFeatures));
         nn.init.kaiming_uniform_(weight, Math.Sqrt(5));
-        if (hasBias) bias = nn.Parameter(zeros(outFeatures));
+        if (hasBias)
+        {
+            bias = nn.Parameter(zeros(outFeatures));
+            if (uniformBias)
+                using (no_grad()) nn.init.uniform_(bias, -1 / Math.Sqrt(inFeatures), 1 / Math.Sqrt(inFeatures));
+        }
         RegisterComponents();
     }
 

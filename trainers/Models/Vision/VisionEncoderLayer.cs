@@ -34,13 +34,13 @@ internal sealed class VisionEncoderLayer : nn.Module<Tensor, Tensor>
 internal sealed class VisionMlp : nn.Module<Tensor, Tensor>
 {
     // Checkpoint names, fenced.
-    readonly Linear fc1, fc2;
+    readonly LoraLinear fc1, fc2;
     readonly Func<Tensor, Tensor> _act;
 
     public VisionMlp(VisionConfig config) : base(nameof(VisionMlp))
     {
-        fc1 = nn.Linear(config.HiddenSize, config.IntermediateSize);
-        fc2 = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        fc1 = VisionAttention.Projection(config.HiddenSize, config.IntermediateSize);
+        fc2 = VisionAttention.Projection(config.IntermediateSize, config.HiddenSize);
         _act = Activations.ByName(config.HiddenAct);
         RegisterComponents();
     }
