@@ -1,3 +1,4 @@
+using TorchSharp;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Vision;
@@ -59,6 +60,29 @@ internal sealed record StepShape
         yield return (rows, Hidden, Intermediate, 2 * Layers); // gate, up
         yield return (rows, Intermediate, Hidden, Layers); // down
         yield return ((long)Batch * Labelled, Hidden, Vocab, 1); // the head, on labelled rows only
+    }
+
+    /// <summary>
+    /// Bare fp32 matrix products at the model's sizes, weighted as the model runs them: the machine's
+    /// rate for this work (FLOP/s), each product timed over <paramref name="repeats"/> runs after one warm-up.
+    /// </summary>
+    public double GemmRate(int repeats = 3)
+    {
+        double flops = 0, seconds = 0;
+        using var _ = torch.no_grad();
+        using var generator = new torch.Generator(0); // its own: the global random stream is left as it was
+        foreach (var (m, k, n, count) in Products())
+        {
+            using var a = torch.randn(m, k, generator: generator);
+            using var b = torch.randn(k, n, generator: generator);
+            using (a.mm(b)) { }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (int i = 0; i < repeats; i++)
+                using (a.mm(b)) { }
+            flops += 2.0 * m * k * n * count;
+            seconds += clock.Elapsed.TotalSeconds / repeats * count;
+        }
+        return flops / seconds;
     }
 
     /// <summary>Floating-point operations of one training step: forward products and attention, times 3 for the backward pass.</summary>

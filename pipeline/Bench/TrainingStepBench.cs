@@ -109,27 +109,8 @@ internal static class TrainingStepBench
         long peak = PeakMemory.Bytes(); // before the GEMM measurement, whose head-sized product would set its own peak
         output.WriteLine(JsonSerializer.Serialize(new
         {
-            step_seconds = times[times.Count / 2], gemm_flops = GemmRate(shape), peak_bytes = peak, threads = torch.get_num_threads(),
+            step_seconds = times[times.Count / 2], gemm_flops = shape.GemmRate(), peak_bytes = peak, threads = torch.get_num_threads(),
         }));
     }
 
-    /// <summary>Bare matrix products at the model's sizes, weighted as the model runs them: the machine's rate for this work.</summary>
-    static double GemmRate(StepShape shape)
-    {
-        double flops = 0, seconds = 0;
-        using var _ = no_grad();
-        foreach (var (m, k, n, count) in shape.Products())
-        {
-            using var a = randn(m, k);
-            using var b = randn(k, n);
-            using (a.mm(b)) { }
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < 3; i++)
-                using (a.mm(b)) { }
-            double each = clock.Elapsed.TotalSeconds / 3;
-            flops += 2.0 * m * k * n * count;
-            seconds += each * count;
-        }
-        return flops / seconds;
-    }
 }

@@ -22,6 +22,8 @@ internal sealed record DemoResult(int Correct, int Total, string SampleImage, st
     public string ModelFolder { get; init; } = "";
     /// <summary>Seconds spent making the data and shards, training, and answering the held-out images.</summary>
     public (double Data, double Training, double Evaluation) Seconds { get; init; }
+    /// <summary>The machine's speed just before training: bare fp32 GEMM at the demo's LLM sizes, FLOP/s (see <see cref="DemoRun.SpeedReference"/>).</summary>
+    public double ReferenceFlops { get; init; }
 
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
 }
@@ -90,6 +92,8 @@ internal static class DemoRun
             $"step {entry.Step,5}  loss {entry.Loss:F4}  lr {entry.LearningRate:E2}  grad norm {entry.GradNorm:F2}  {entry.TokensPerSecond:F0} tokens/s  data wait {entry.DataWait:P0}");
         trainer.OnStep = onStep;
         double dataSeconds = phase.Elapsed.TotalSeconds;
+        double reference = SpeedReference();
+        log($"reference  {reference / 1e9:F1} GFLOP/s of bare fp32 GEMM at the demo's LLM sizes (this machine, now)");
         phase.Restart();
         using var model = trainer.Fit(ml.Data.LoadShards(shards));
         double trainingSeconds = phase.Elapsed.TotalSeconds;
@@ -121,8 +125,20 @@ internal static class DemoRun
         return new DemoResult(correct, held.Count, sample, Question, sampleAnswer)
         {
             AnswersFile = Path.Combine(root, AnswersFile), ModelFolder = VlmModelFolder.InOutput(Path.Combine(root, "output")),
-            Seconds = (dataSeconds, trainingSeconds, phase.Elapsed.TotalSeconds),
+            Seconds = (dataSeconds, trainingSeconds, phase.Elapsed.TotalSeconds), ReferenceFlops = reference,
         };
+    }
+
+    /// <summary>
+    /// A fixed workload independent of this project's code: libtorch's fp32 matrix products at the demo
+    /// LLM's sizes (<see cref="Bench.StepShape.Demo"/>), the median of three rounds of 200 (about a
+    /// second). This machine's speed moves up to 2.5x between days; a demo's time times this rate puts
+    /// runs of different days in one unit.
+    /// </summary>
+    internal static double SpeedReference()
+    {
+        var rounds = Enumerable.Range(0, 3).Select(_ => Bench.StepShape.Demo.GemmRate(repeats: 200)).Order().ToList();
+        return rounds[1];
     }
 
     // What the model reads and writes: the chat template's role lines and the annotation texts

@@ -34,6 +34,9 @@ public class DemoRunTests : IDisposable
         Assert.Equal(6, File.ReadAllLines(result.AnswersFile).Length);
         Assert.True(File.Exists(Path.Combine(result.ModelFolder, "vlm.json")));
         Assert.True(result.Seconds.Data > 0 && result.Seconds.Training > 0 && result.Seconds.Evaluation > 0);
+        // The speed reference: measured before training, and printed.
+        Assert.InRange(result.ReferenceFlops, 1e8, 1e13);
+        Assert.Contains(lines, l => l.StartsWith("reference  ", StringComparison.Ordinal) && l.Contains("GFLOP/s of bare fp32 GEMM", StringComparison.Ordinal));
         // The tiny LLM's vocabulary is Qwen2's trimmed to the demo's texts, and its head has one row per token.
         var tokenizer = QwenTokenizer.Load(_root.File("demo/models/llm"));
         using var config = JsonDocument.Parse(File.ReadAllBytes(_root.File("demo/models/llm/config.json")));
