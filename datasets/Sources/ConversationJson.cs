@@ -45,6 +45,37 @@ public static class ConversationJson
         }
     }
 
+    /// <summary>
+    /// Parsed turns checked by the rules <see cref="Parse"/> applies (alternation, answers, image tags
+    /// against the record's image count): null when they can be trained on, else the reason.
+    /// </summary>
+    public static string? Check(IReadOnlyList<Turn> turns, int images)
+    {
+        if (turns.Count == 0) return "conversations is empty";
+        int tags = 0;
+        for (int turn = 0; turn < turns.Count; turn++)
+            if (TurnProblem(turn, turns[turn].Speaker, turns[turn].Speaker == Speaker.Human ? "human" : "gpt", turns[turn].Text, ref tags) is { } problem) return problem;
+        return Ending(turns, tags, images);
+    }
+
+    /// <summary>What is wrong with turn <paramref name="turn"/> where the conversation stands, or null; counts its image tags.</summary>
+    static string? TurnProblem(int turn, Speaker speaker, string from, string text, ref int tags)
+    {
+        var expected = turn % 2 == 0 ? Speaker.Human : Speaker.Assistant;
+        if (speaker != expected) return $"turns do not alternate human, gpt: turn {turn} is from '{from}'";
+        if (speaker == Speaker.Assistant && string.IsNullOrWhiteSpace(text)) return $"empty answer: turn {turn}";
+        if (speaker == Speaker.Assistant && text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)) return $"an answer holds {ConversationRecord.ImageTag}: turn {turn}";
+        tags += Count(text, ConversationRecord.ImageTag);
+        return null;
+    }
+
+    static string? Ending(IReadOnlyList<Turn> turns, int tags, int images)
+    {
+        if (turns[^1].Speaker != Speaker.Assistant) return "the last turn is not an answer";
+        if (tags > images) return $"more {ConversationRecord.ImageTag} tags than images: {tags} tags, {images} image{(images == 1 ? "" : "s")}";
+        return null;
+    }
+
     /// <summary>Checks roles, alternation, answers and image tags against the record's image count.</summary>
     internal static string? Validate(JsonElement conversations, int images, out List<Turn> turns)
     {
@@ -66,18 +97,12 @@ public static class ConversationJson
                 _ => (Speaker?)null,
             };
             if (speaker is null) return $"unknown role: turn {turn} is from '{from.GetString()}'";
-            var expected = turn % 2 == 0 ? Speaker.Human : Speaker.Assistant;
-            if (speaker != expected) return $"turns do not alternate human, gpt: turn {turn} is from '{from.GetString()}'";
             string text = value.GetString()!;
-            if (speaker == Speaker.Assistant && string.IsNullOrWhiteSpace(text)) return $"empty answer: turn {turn}";
-            if (speaker == Speaker.Assistant && text.Contains(ConversationRecord.ImageTag, StringComparison.Ordinal)) return $"an answer holds {ConversationRecord.ImageTag}: turn {turn}";
-            tags += Count(text, ConversationRecord.ImageTag);
+            if (TurnProblem(turn, speaker.Value, from.GetString()!, text, ref tags) is { } problem) return problem;
             turns.Add(new Turn(speaker.Value, text));
             turn++;
         }
-        if (turns[^1].Speaker != Speaker.Assistant) return "the last turn is not an answer";
-        if (tags > images) return $"more {ConversationRecord.ImageTag} tags than images: {tags} tags, {images} image{(images == 1 ? "" : "s")}";
-        return null;
+        return Ending(turns, tags, images);
     }
 
     static int Count(string text, string tag)

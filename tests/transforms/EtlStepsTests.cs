@@ -55,6 +55,88 @@ public class EtlStepsTests(TokenizerFixture tokenizers) : IDisposable
 
     const string Good = """{"id": "g", "image": "a.png", "conversations": [{"from": "human", "value": "<image>\nWhat is it?"}, {"from": "gpt", "value": "A circle."}]}""";
 
+    /// <summary>A view that refuses to give one column: what a step reads from it shows.</summary>
+    sealed class WithoutColumn(IDataView inner, string refused) : IDataView
+    {
+        public bool CanShuffle => false;
+        public DataViewSchema Schema => inner.Schema;
+        public long? GetRowCount() => inner.GetRowCount();
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => new Cursor(inner.GetRowCursor(columnsNeeded, rand), refused);
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
+
+        sealed class Cursor(DataViewRowCursor inner, string refused) : DataViewRowCursor
+        {
+            public override DataViewSchema Schema => inner.Schema;
+            public override long Position => inner.Position;
+            public override long Batch => inner.Batch;
+            public override bool MoveNext() => inner.MoveNext();
+            public override ValueGetter<DataViewRowId> GetIdGetter() => inner.GetIdGetter();
+            public override bool IsColumnActive(DataViewSchema.Column column) => inner.IsColumnActive(column);
+            public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+                column.Name == refused ? throw new InvalidOperationException($"'{refused}' was read") : inner.GetGetter<TValue>(column);
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing) inner.Dispose();
+                base.Dispose(disposing);
+            }
+        }
+    }
+
+    sealed class TokenRow
+    {
+        [ColumnName("input_ids")] public int[] InputIds { get; set; } = [];
+        [ColumnName("labels")] public int[] Labels { get; set; } = [];
+        [ColumnName("reject_reason")] public string RejectReason { get; set; } = "";
+    }
+
+    sealed class JsonRecord
+    {
+        [ColumnName("id")] public string Id { get; set; } = "";
+        [ColumnName("image")] public string Image { get; set; } = "";
+        [ColumnName("conversations")] public string Conversations { get; set; } = "";
+    }
+
+    [Fact]
+    public void The_tokenizer_reads_the_records_parsed_turns_and_a_view_of_llava_json_alike()
+    {
+        const string Two = """{"id": "t", "image": "a.png", "conversations": [{"from": "human", "value": "<image>\nWhat is it?"}, {"from": "gpt", "value": "A circle."}, {"from": "human", "value": "And its colour?"}, {"from": "gpt", "value": "Red."}]}""";
+        const string Bad = """{"id": "b", "image": "a.png", "conversations": [{"from": "human", "value": "<image>\nWhat is it?"}, {"from": "gpt", "value": "A <image> circle."}]}""";
+        var source = Source(Good, Two, Bad);
+        var tokenize = _ml.Transforms.TokenizeConversations(tokenizers.Qwen, Template);
+        // The ETL's records: the tokenizer takes their turns as read; their LLaVA JSON is never made.
+        var records = new WithoutColumn(_ml.Data.LoadConversations(source), VlmColumns.Conversations);
+        var fromTurns = _ml.Data.CreateEnumerable<TokenRow>(tokenize.Fit(records).Transform(records), reuseRowObject: false).ToList();
+        Assert.Equal(["", "", "an answer holds <image>: turn 1"], fromTurns.Select(r => r.RejectReason));
+
+        // Any other view: a conversations column of LLaVA JSON, checked by the same rules, tokenized the same.
+        var json = _ml.Data.LoadFromEnumerable(new[] { Good, Two, Bad }.Select(r =>
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(r)!;
+            return new JsonRecord { Id = (string)node["id"]!, Image = (string)node["image"]!, Conversations = node["conversations"]!.ToJsonString() };
+        }));
+        var fromJson = _ml.Data.CreateEnumerable<TokenRow>(tokenize.Fit(json).Transform(json), reuseRowObject: false).ToList();
+        Assert.Equal(fromJson.Select(r => (r.RejectReason, string.Join(",", r.InputIds), string.Join(",", r.Labels))),
+            fromTurns.Select(r => (r.RejectReason, string.Join(",", r.InputIds), string.Join(",", r.Labels))));
+        Assert.Equal(Assert.Single(Run(Source(Good), Steps(Source(Good)))).InputIds, fromTurns[0].InputIds);
+    }
+
+    [Theory]
+    [InlineData("human:<image>\nWhat?|gpt:A circle.", 1, null)]
+    [InlineData("", 0, "conversations is empty")]
+    [InlineData("gpt:A circle.", 0, "turns do not alternate human, gpt: turn 0 is from 'gpt'")]
+    [InlineData("human:What?|gpt: ", 0, "empty answer: turn 1")]
+    [InlineData("human:What?|gpt:A <image>.", 1, "an answer holds <image>: turn 1")]
+    [InlineData("human:What?|gpt:A circle.|human:And?", 0, "the last turn is not an answer")]
+    [InlineData("human:<image><image>What?|gpt:Two.", 1, "more <image> tags than images: 2 tags, 1 image")]
+    public void Parsed_turns_are_checked_by_the_rules_their_llava_json_is(string turns, int images, string? reason)
+    {
+        var parsed = turns.Length == 0 ? [] : turns.Replace("\\n", "\n").Split('|').Select(t => t.Split(':', 2))
+            .Select(t => new Turn(t[0] == "human" ? Speaker.Human : Speaker.Assistant, t[1])).ToList();
+        Assert.Equal(reason, ConversationJson.Check(parsed, images));
+        ConversationJson.Parse(ConversationJson.Write(parsed), images, out string? fromJson);
+        Assert.Equal(reason, fromJson);
+    }
+
     [Fact]
     public void Appended_steps_give_the_encoders_ids_and_the_image_hash()
     {

@@ -7,12 +7,14 @@ using Vlm.Transforms.Data;
 namespace Vlm.Transforms.Conversations;
 
 /// <summary>
-/// Templates and tokenizes each row's <c>conversations</c> (LLaVA JSON) into <c>text</c>,
+/// Templates and tokenizes each row's conversation into <c>text</c>,
 /// <c>input_ids</c>, <c>labels</c> and <c>num_image_tokens</c> (see <see cref="ConversationEncoder"/>).
 /// Templating and tokenization are one step because labels are decided at the token boundaries of
 /// the template. A record with an image but no <c>&lt;image&gt;</c> tag gets the image before its
 /// first question, as LLaVA's own preprocessing puts it. A conversation that cannot be trained on
-/// sets <c>reject_reason</c>; rows already rejected pass unchanged, with empty ids.
+/// sets <c>reject_reason</c>; rows already rejected pass unchanged, with empty ids. The conversation is
+/// the <c>turns</c> column when the view has one (the ETL's records, as read), else the
+/// <c>conversations</c> column's LLaVA JSON (any other view); both are checked by the same rules.
 /// </summary>
 public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
 {
@@ -43,14 +45,34 @@ public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
         new(VlmColumns.RejectReason, TextDataViewType.Instance),
     ];
 
-    private protected override void CheckInput(DataViewSchema input) => Require(input, VlmColumns.Conversations, TextDataViewType.Instance);
+    private protected override void CheckInput(DataViewSchema input)
+    {
+        if (!HasTurns(input)) Require(input, VlmColumns.Conversations, TextDataViewType.Instance);
+    }
+
+    static bool HasTurns(DataViewSchema input) => input.GetColumnOrNull(VlmColumns.Turns)?.Type is TurnsDataViewType;
 
     private protected override Delegate[] CreateGetters(DataViewRow input)
     {
-        var conversations = RowGetters.ReadText(input, VlmColumns.Conversations);
         var image = input.Schema.GetColumnOrNull(VlmColumns.Image) is null ? () => "" : RowGetters.ReadText(input, VlmColumns.Image);
+        Func<int, (IReadOnlyList<Turn>? Turns, string? Reason)> conversation;
+        if (HasTurns(input.Schema))
+        {
+            var getter = input.GetGetter<IReadOnlyList<Turn>>(input.Schema[VlmColumns.Turns]);
+            conversation = images =>
+            {
+                IReadOnlyList<Turn> turns = [];
+                getter(ref turns);
+                return ConversationJson.Check(turns, images) is { } reason ? (null, reason) : (turns, null);
+            };
+        }
+        else
+        {
+            var json = RowGetters.ReadText(input, VlmColumns.Conversations);
+            conversation = images => (ConversationJson.Parse(json(), images, out string? reason), reason);
+        }
         var prior = PriorRejectReason(input);
-        var encoded = new RowCache<(EncodedConversation? Value, string Reject)>(input, () => Encode(prior(), conversations, image));
+        var encoded = new RowCache<(EncodedConversation? Value, string Reject)>(input, () => Encode(prior(), conversation, image));
         return
         [
             RowGetters.Text(() => encoded.Value.Value?.Text ?? ""),
@@ -61,11 +83,11 @@ public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
         ];
     }
 
-    (EncodedConversation?, string) Encode(string reject, Func<string> conversations, Func<string> image)
+    (EncodedConversation?, string) Encode(string reject, Func<int, (IReadOnlyList<Turn>? Turns, string? Reason)> conversation, Func<string> image)
     {
         if (reject.Length > 0) return (null, reject);
         bool hasImage = image().Length > 0;
-        var turns = ConversationJson.Parse(conversations(), hasImage ? 1 : 0, out string? reason);
+        var (turns, reason) = conversation(hasImage ? 1 : 0);
         if (turns is null) return (null, reason!);
         return (_encoder.Encode(new ConversationRecord("", hasImage ? image() : null, turns).WithImageTag(), _maxTokens), "");
     }

@@ -12,6 +12,9 @@ public static class VlmColumns
     /// <summary>The LLaVA <c>conversations</c> JSON array of a record (see <c>ConversationJson</c>).</summary>
     public const string Conversations = "conversations";
 
+    /// <summary>The same conversation's turns, parsed (<see cref="TurnsDataViewType"/>): what the tokenizer reads when a view has it.</summary>
+    public const string Turns = "turns";
+
     /// <summary>Where a record came from: its annotation file and zero-based index there.</summary>
     public const string File = "file", RecordIndex = "record_index";
 

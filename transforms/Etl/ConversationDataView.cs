@@ -8,8 +8,9 @@ namespace Vlm.Transforms.Etl;
 /// <summary>
 /// One annotation file's records as an <see cref="IDataView"/>, streamed: <c>id</c>, <c>source</c>,
 /// <c>file</c>, <c>record_index</c>, <c>image</c> (as the file names it; empty for text-only records),
-/// <c>conversations</c> (LLaVA JSON) and <c>reject_reason</c> (why the source could not read the
-/// record; empty when it could). Caption files come through the caption policy, seeded.
+/// <c>conversations</c> (LLaVA JSON, written only when a cursor reads it), <c>turns</c> (the same turns
+/// as read, which the tokenizer takes: no JSON between them) and <c>reject_reason</c> (why the source
+/// could not read the record; empty when it could). Caption files come through the caption policy, seeded.
 /// </summary>
 public sealed class ConversationDataView : IDataView
 {
@@ -30,6 +31,7 @@ public sealed class ConversationDataView : IDataView
         builder.AddColumn(VlmColumns.RecordIndex, NumberDataViewType.Int64);
         builder.AddColumn(VlmColumns.Image, TextDataViewType.Instance);
         builder.AddColumn(VlmColumns.Conversations, TextDataViewType.Instance);
+        builder.AddColumn(VlmColumns.Turns, TurnsDataViewType.Instance);
         builder.AddColumn(VlmColumns.RejectReason, TextDataViewType.Instance);
         Schema = builder.ToSchema();
     }
@@ -82,6 +84,7 @@ public sealed class ConversationDataView : IDataView
                 VlmColumns.RecordIndex => (ValueGetter<long>)((ref long value) => value = Item.Index),
                 VlmColumns.Image => RowGetters.Text(() => Item.Record?.Image ?? ""),
                 VlmColumns.Conversations => RowGetters.Text(() => Item.Record is { } record ? ConversationJson.Write(record.Turns) : ""),
+                VlmColumns.Turns => (ValueGetter<IReadOnlyList<Turn>>)((ref IReadOnlyList<Turn> value) => value = Item.Record?.Turns ?? []),
                 VlmColumns.RejectReason => RowGetters.Text(() => Item.RejectReason ?? ""),
                 _ => throw new ArgumentOutOfRangeException(nameof(column), column.Name, "no such column"),
             };
