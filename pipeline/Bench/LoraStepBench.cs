@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
 using Vlm.Trainers.Models.Lora;
@@ -39,10 +38,8 @@ internal static class LoraStepBench
         var times = new List<double>();
         for (int step = 0; step < steps + 1; step++)
         {
-            var clock = Stopwatch.StartNew();
             double seconds = BenchStep.Run(model, optimizer, ids, keep, labels);
-            if (device.type == DeviceType.CUDA) cuda.synchronize(); // the step's kernels, not only their launches
-            if (step > 0) times.Add(clock.Elapsed.TotalSeconds); // the first step allocates the optimizer state
+            if (step > 0) times.Add(seconds); // the first step allocates the optimizer state
         }
         times.Sort();
         double median = times[times.Count / 2];

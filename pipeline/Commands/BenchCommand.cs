@@ -1,6 +1,5 @@
 using Vlm.Pipeline.Bench;
 using Vlm.Pipeline.Cli;
-using TorchSharp;
 using Vlm.Trainers.Runtime;
 
 namespace Vlm.Pipeline.Commands;
@@ -33,8 +32,8 @@ internal sealed class BenchCommand : ICommand
         new("glibc_defaults", "internal: the train-step child leaves glibc's allocator untuned", IsFlag: true),
         new("plain_loss", "internal: the train-step and long-answers children compute the loss unfused (full logits)", IsFlag: true),
         new("shape", "internal: the train-step and lora-step children's shape (demo: vlm demo's LLM step; gpu: Qwen2-0.5B's LLM, 8 x 1024 tokens)"),
-        new("device", "internal: the lora-step child's device (cpu, cuda, cuda:N)", Default: "cpu"),
-        new("precision", "internal: the lora-step child's base type (fp32 or bf16)", Default: "fp32"),
+        new(DeviceArguments.Device.Name, "internal: the lora-step child's device (cpu, cuda, cuda:N)", Default: "cpu"),
+        new(DeviceArguments.Precision.Name, "internal: the lora-step child's base type (fp32 or bf16)", Default: "fp32"),
         new("lora_rank", "internal: the lora-step child's LoRA rank", Default: "64"),
     ];
 
@@ -59,13 +58,9 @@ internal sealed class BenchCommand : ICommand
                 TrainingStepBench.RunChild(shape, args.Int("steps", 3), args.Flag("checkpointing"), args.Flag("glibc_defaults"), args.Flag("plain_loss"), output);
                 return ExitCodes.Ok;
             case LoraStepBench.Child:
-                LoraStepBench.RunChild(shape, args.Int("steps", 3), args.Int("lora_rank", 64), torch.device(args.Value("device") ?? "cpu"),
-                    (args.Value("precision") ?? "fp32") switch
-                    {
-                        "fp32" => torch.ScalarType.Float32,
-                        "bf16" => torch.ScalarType.BFloat16,
-                        var other => throw new UsageException($"--precision must be fp32 or bf16, not '{other}'"),
-                    }, output);
+                var device = DeviceArguments.Explicit(args);
+                LoraStepBench.RunChild(shape, args.Int("steps", 3), args.Int("lora_rank", 64), device,
+                    DeviceArguments.TypeOf(args, device, Vlm.Trainers.Training.TensorPrecision.Float32), output);
                 return ExitCodes.Ok;
             case LossMemoryBench.Child:
                 LossMemoryBench.RunChild(args.Flag("plain_loss"), quick, output);

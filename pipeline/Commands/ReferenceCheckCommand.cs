@@ -14,8 +14,8 @@ internal sealed class ReferenceCheckCommand : ICommand
     public IReadOnlyList<CommandOption> Options { get; } =
     [
         new("fixtures", "a fixture folder (fixture.json, checkpoint, inputs and outputs) or a folder of them", Required: true, Positional: true),
-        new("device", "cpu, cuda or cuda:N", Default: "cpu"),
-        new("precision", $"fp32 (each fixture's tolerance) or bf16 (relative error within {ReferencePlacement.Bfloat16Bound})", Default: "fp32"),
+        new(DeviceArguments.Device.Name, "cpu, cuda or cuda:N", Default: "cpu"),
+        new(DeviceArguments.Precision.Name, $"fp32 (each fixture's tolerance) or bf16 (relative error within {ReferencePlacement.Bfloat16Bound})", Default: "fp32"),
     ];
 
     public int Run(CommandLine args, TextWriter output)
@@ -27,7 +27,8 @@ internal sealed class ReferenceCheckCommand : ICommand
             : Directory.GetDirectories(root).Where(ReferenceFixture.IsFixture).Order(StringComparer.Ordinal).ToList();
         if (folders.Count == 0) throw new UsageException($"{root}: no {ReferenceFixture.FileName} in it or in its sub-folders");
 
-        var placement = Placement(args);
+        var device = DeviceArguments.Explicit(args);
+        var placement = new ReferencePlacement(device, DeviceArguments.TypeOf(args, device, Vlm.Trainers.Training.TensorPrecision.Float32));
         int failed = 0, compared = 0, skipped = 0;
         foreach (string folder in folders)
         {
@@ -50,19 +51,4 @@ internal sealed class ReferenceCheckCommand : ICommand
         return failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
-    static ReferencePlacement Placement(CommandLine args)
-    {
-        string device = args.Value("device") ?? "cpu";
-        var type = (args.Value("precision") ?? "fp32") switch
-        {
-            "fp32" => TorchSharp.torch.ScalarType.Float32,
-            "bf16" => TorchSharp.torch.ScalarType.BFloat16,
-            var other => throw new UsageException($"--precision must be fp32 or bf16, not '{other}'"),
-        };
-        if (device != "cpu" && !(device == "cuda" || device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device[5..], out int n) && n >= 0))
-            throw new UsageException($"--device must be cpu, cuda or cuda:N, not '{device}'");
-        Vlm.Trainers.Runtime.TorchRuntime.EnsureLoaded();
-        if (device != "cpu" && !TorchSharp.torch.cuda.is_available()) throw new UsageException($"--device {device}: CUDA is not available (a CPU build of TorchSharp, or no GPU)");
-        return new ReferencePlacement(TorchSharp.torch.device(device), type);
-    }
 }

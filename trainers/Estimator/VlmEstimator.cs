@@ -94,7 +94,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
                 Llm = Path.GetFullPath(options.LlmPath), Vision = Path.GetFullPath(options.VisionPath), Tokenizer = Path.GetFullPath(tokenizerPath),
                 Format = encoder.Template.Format, SystemPrompt = options.Template.SystemPrompt, ImageTokenCount = options.Template.ImageTokenCount,
                 VisionFeatureLayer = model.Features.Layer, DropFirstToken = model.Features.DropFirstToken, Train = options.Train, TrainVisionTower = options.TrainVisionTower,
-                VisionLora = options.Train == TrainableParts.ProjectorAndLora ? options.VisionLoraSettings() : null,
+                VisionLora = options.VisionLoraSettings(),
             };
             var lora = options.Train == TrainableParts.ProjectorAndLora ? options.LoraSettings(model.LanguageModel) : null;
             string folder = VlmModelFolder.InOutput(options.OutputDir);

@@ -50,7 +50,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
     public Action<EvalEntry>? AfterEval { get; init; }
 
     /// <summary>What trains, so what each checkpoint holds.</summary>
-    TrainedParts Parts => new(options.Train, options.TrainVisionTower, options.Train == TrainableParts.ProjectorAndLora ? options.VisionLoraSettings() : null);
+    TrainedParts Parts => new(options.Train, options.TrainVisionTower, options.VisionLoraSettings());
     LoraOptions? Lora => options.Train == TrainableParts.ProjectorAndLora ? options.LoraSettings(model.LanguageModel) : null;
 
     public void Train(IReadOnlyList<TrainingExample> examples, IReadOnlyList<TrainingExample>? validation = null, CancellationToken cancellation = default)

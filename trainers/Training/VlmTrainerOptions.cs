@@ -101,7 +101,7 @@ public sealed record VlmTrainerOptions
         Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = TargetModules ?? llm.DefaultLoraTargets,
     };
 
-    /// <summary>The tower's LoRA settings, or null when the tower has no adapters.</summary>
+    /// <summary>The tower's LoRA settings, or null when the tower has no adapters (<see cref="Validate"/> allows them with LoRA training only).</summary>
     internal Models.Lora.LoraOptions? VisionLoraSettings() => VisionLoraTargetModules is null ? null : new()
     {
         Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = VisionLoraTargetModules,
