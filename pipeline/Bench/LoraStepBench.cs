@@ -26,7 +26,7 @@ internal static class LoraStepBench
         model.to(type);
         model.train();
         foreach (var p in model.parameters()) p.requires_grad = false;
-        LoraAdapter.Apply(model.LanguageModel, new LoraOptions { Rank = rank, Alpha = 2 * rank, Dropout = 0, TargetModules = Targets });
+        LoraLayers.Add(model.LanguageModel, new LoraOptions { Rank = rank, Alpha = 2 * rank, Dropout = 0, TargetModules = Targets });
         var roles = ParameterRoles.Of(model.LanguageModel);
         var adapters = model.LanguageModel.named_parameters().Where(p => roles[p.name] == ParameterRole.Adapter).Select(p => p.parameter).ToList();
         foreach (var p in adapters) p.requires_grad = true;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using TorchSharp;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Models.Qwen2;
@@ -59,7 +58,7 @@ internal static class LossMemoryBench
         using var model = new VlmModel(new VisionConfig { HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 },
             new Qwen2ForCausalLM(text), imageTokenId: 0) { FusedLoss = !plainLoss };
         foreach (var p in model.parameters()) p.requires_grad = false;
-        LoraAdapter.Apply(model.LanguageModel, new LoraOptions { Rank = 8, Alpha = 16, Dropout = 0, TargetModules = model.LanguageModel.DefaultLoraTargets });
+        LoraLayers.Add(model.LanguageModel, new LoraOptions { Rank = 8, Alpha = 16, Dropout = 0, TargetModules = model.LanguageModel.DefaultLoraTargets });
         model.train();
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
         using var optimizer = new AdamW([new ParamGroup(trainable, 1e-4, 0)]);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using TorchSharp;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Features;
-using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Vision;
@@ -51,7 +50,7 @@ internal static class VisionFeatureBench
         using var model = new VlmModel(towerConfig, new Qwen2ForCausalLM(shape.Config), imageTokenId: 0);
         model.train();
         string towerFolder = Path.Combine(folder, "tower");
-        VlmCheckpoints.WriteVisionFolder(model, towerFolder);
+        VlmModelFolder.WriteVisionFolder(model, towerFolder);
         var files = ImageBench.WriteJpegs(Path.Combine(folder, "images"), shape.Batch * (steps + 1));
         var random = new Random(2);
         // Rows as the ETL makes them: the image's tokens first, then text drawn from the vocabulary (never id 0, the image token).
@@ -62,7 +61,7 @@ internal static class VisionFeatureBench
             return new TrainingExample(ids, labels, Path.GetFileName(file), $"image-{i}");
         }).ToList();
         var preprocessor = ImagePreprocessor.For(towerConfig, towerFolder);
-        using (var tower = VlmCheckpoints.LoadTower(towerFolder, out var selection))
+        using (var tower = VlmModelFolder.ReadTower(towerFolder, out var selection))
             VisionFeatureCache.Build(tower, selection, towerFolder, preprocessor, [.. examples.Select(e => (e.ImageSha256!, Path.Combine(folder, "images", e.Image!)))], Path.Combine(folder, "cache"));
         using var decoded = new DecodedImages(preprocessor, Path.Combine(folder, "images"));
         using var cache = VisionFeatureCache.Open(Path.Combine(folder, "cache"), TowerFingerprint.Of(towerFolder, model.Features.Layer, model.DropsFirstToken));

@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using Microsoft.ML.Data;
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Config;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Features;
-using Vlm.Trainers.Models;
 using Vlm.Trainers.Training;
 using Vlm.Transforms.Data;
 using Vlm.Transforms.Shards;
@@ -38,7 +37,7 @@ internal sealed class CacheFeaturesCommand : ICommand
         var shards = ShardArguments.Open(data);
         var images = DistinctImages(shards, ShardArguments.ImagePath(args, shards));
         if (images.Count == 0) throw new UsageException($"{data}: no row has an image; there is nothing to cache");
-        using var tower = VlmCheckpoints.LoadTower(vision, out var selection);
+        using var tower = VlmModelFolder.ReadTower(vision, out var selection);
         var preprocessor = ImagePreprocessor.For(tower.Config, vision);
         var clock = Stopwatch.StartNew();
         VisionFeatureCache.CacheIndex index;

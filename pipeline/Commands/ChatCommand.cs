@@ -1,7 +1,5 @@
-using Microsoft.ML;
 using Vlm.Pipeline.Chat;
 using Vlm.Pipeline.Cli;
-using Vlm.Trainers.Estimator;
 
 namespace Vlm.Pipeline.Commands;
 

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Vlm.Pipeline.Cli;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
 
 namespace Vlm.Pipeline.Commands;
@@ -25,7 +26,7 @@ internal sealed class ExportCommand : ICommand
         if (format != "llava-hf") throw new UsageException($"--format {format} is not supported; the one format is llava-hf");
         if (Path.GetFullPath(target).TrimEnd('/') == Path.GetFullPath(weights).TrimEnd('/')) throw new UsageException("--out must not be the model folder itself");
         using var model = new MLContext().Vlm().LoadFolder(weights);
-        LlavaHfExport.Write(model.Predictor, target);
+        VlmModelFolder.Export(model.Predictor, target);
         long bytes = new DirectoryInfo(target).EnumerateFiles().Sum(f => f.Length);
         output.WriteLine($"exported   {weights} -> {Path.GetFullPath(target)} (llava-hf, {bytes / (1024.0 * 1024):F1} MB)");
         return ExitCodes.Ok;

@@ -1,4 +1,3 @@
-using Microsoft.ML;
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Serve;
 using Vlm.Trainers.Estimator;

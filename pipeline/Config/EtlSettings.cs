@@ -1,4 +1,3 @@
-using Vlm.Pipeline.Cli;
 using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Etl;
 

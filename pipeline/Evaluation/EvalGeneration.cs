@@ -1,10 +1,8 @@
-using Microsoft.ML;
 using Vlm.Datasets.Sources;
 using Vlm.Pipeline.Cli;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models.Llava;
-using Vlm.Trainers.Training;
 using Vlm.Transforms;
 using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Evaluation;

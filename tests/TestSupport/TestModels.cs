@@ -1,10 +1,8 @@
 using Vlm.Datasets.Synthetic;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Checkpoints;
-using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models;
 using Vlm.Trainers.Training;
-using Vlm.Transforms;
 using Vlm.Transforms.Conversations;
 
 namespace Vlm.Tests.TestSupport;
@@ -27,7 +25,7 @@ internal static class TestModels
             ImageSize = 16, PatchSize = 8, Seed = 7, InitializerRange = 0.5,
         });
         var encoder = new ConversationEncoder(QwenTokenizer.Load(llm), Template);
-        using var model = VlmCheckpoints.Load(llm, vision, encoder.ImageTokenId);
+        using var model = VlmModelFolder.FromBases(llm, vision, encoder.ImageTokenId);
         var spec = new VlmModelSpec
         {
             Llm = llm, Vision = vision, Tokenizer = llm, Format = Template.Format, SystemPrompt = Template.SystemPrompt,

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using TorchSharp;
 using Vlm.Datasets.IO;
-using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Training;

@@ -1,4 +1,3 @@
-using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Training;
@@ -22,13 +21,13 @@ internal static partial class VlmModelFolder
     /// <param name="baseModel">the base LLM folder a LoRA adapter names (peft's <c>base_model_name_or_path</c>), or null</param>
     static void WriteParts(VlmModel model, string folder, TrainedParts parts, LoraOptions? lora, string? baseModel)
     {
-        VlmCheckpoints.SaveProjector(model, Path.Combine(folder, ProjectorFile));
+        WriteProjector(model, Path.Combine(folder, ProjectorFile));
         if (parts.Train == TrainableParts.ProjectorAndLora)
-            LoraAdapter.Save(model.LanguageModel, folder, lora ?? throw new ArgumentNullException(nameof(lora), "a LoRA-trained model needs its LoRA settings"), baseModel);
+            WriteAdapter(model.LanguageModel, folder, lora ?? throw new ArgumentNullException(nameof(lora), "a LoRA-trained model needs its LoRA settings"), baseModel);
         if (parts.Train == TrainableParts.Full)
-            VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), Path.Combine(folder, LlmFolder));
-        if (parts.VisionTower) VlmCheckpoints.WriteVisionFolder(model, Path.Combine(folder, VisionFolder));
-        if (parts.VisionLora is { } visionLora) LoraAdapter.Save(model.VisionTower, Path.Combine(folder, VisionAdapterFolder), visionLora, baseModel: null, LoraAdapter.VisionTask);
+            WriteHfFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), Path.Combine(folder, LlmFolder));
+        if (parts.VisionTower) WriteVisionFolder(model, Path.Combine(folder, VisionFolder));
+        if (parts.VisionLora is { } visionLora) WriteAdapter(model.VisionTower, Path.Combine(folder, VisionAdapterFolder), visionLora, baseModel: null, VisionAdapterTask);
     }
 
     /// <summary>The LLM folder to build a model from: the folder's own when the whole LLM trained, else its base.</summary>
@@ -41,13 +40,13 @@ internal static partial class VlmModelFolder
     /// <summary>The projector's weights and, for LoRA, the adapters' (added to the LLM and tower first when <paramref name="addAdapters"/>).</summary>
     static void LoadProjectorAndAdapter(VlmModel model, string folder, TrainedParts parts, bool addAdapters)
     {
-        VlmCheckpoints.LoadProjector(model, Path.Combine(folder, ProjectorFile));
+        ReadProjector(model, Path.Combine(folder, ProjectorFile));
         if (parts.Train != TrainableParts.ProjectorAndLora) return;
         var adapters = new List<(TorchSharp.torch.nn.Module Module, string Folder)> { (model.LanguageModel, folder) };
         if (parts.VisionLora is not null) adapters.Add((model.VisionTower, Path.Combine(folder, VisionAdapterFolder)));
         foreach (var (module, from) in adapters)
-            if (addAdapters) LoraAdapter.Load(module, from);
-            else LoraAdapter.LoadWeights(module, from);
+            if (addAdapters) ReadAdapter(module, from);
+            else ReadAdapterWeights(module, from);
     }
 
     /// <summary>Every trained part's weights into a model that already has its shape (adapters included): what a resume needs.</summary>
@@ -59,6 +58,6 @@ internal static partial class VlmModelFolder
             using var llm = CheckpointFolder.Open(Path.Combine(folder, LlmFolder));
             ModuleWeights.Load(model.LanguageModel, llm, "", name => name);
         }
-        if (parts.VisionTower) VlmCheckpoints.LoadVisionFolder(model, Path.Combine(folder, VisionFolder));
+        if (parts.VisionTower) ReadVisionFolder(model, Path.Combine(folder, VisionFolder));
     }
 }

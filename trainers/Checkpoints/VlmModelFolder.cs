@@ -4,7 +4,6 @@ using TorchSharp;
 using Vlm.Datasets.IO;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Estimator;
-using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Transforms.Conversations;
@@ -12,13 +11,16 @@ using Vlm.Transforms.Conversations;
 namespace Vlm.Trainers.Checkpoints;
 
 /// <summary>
-/// The one owner of how this pipeline's models lie on disk. A run's output folder holds
-/// <c>checkpoint-{step}/</c> folders while it trains (VlmModelFolder.Checkpoints.cs) and <c>model/</c>
-/// when it ends; both hold what trained in one layout (VlmModelFolder.Parts.cs). A trained model is
-/// <c>vlm.json</c> (<see cref="VlmModelSpec"/>: the base folders are referenced, not copied) and
-/// those parts. The formats of the parts are Hugging Face's and peft's, written by their codecs
-/// (<see cref="VlmCheckpoints"/>, <see cref="LoraAdapter"/>); every folder is written into a
-/// temporary one and renamed (<see cref="AtomicFolder"/>), so a folder with the final name is complete.
+/// The one owner of how this pipeline's models lie on disk, in every form they take:
+/// <list type="bullet">
+/// <item>a trained model (this file): <c>vlm.json</c> (<see cref="VlmModelSpec"/>: the base folders are referenced, not copied) and what trained (VlmModelFolder.Parts.cs);</item>
+/// <item><c>checkpoint-{step}/</c> folders of a run (VlmModelFolder.Checkpoints.cs): the same parts, the optimizer, random states;</item>
+/// <item>the base Hugging Face folders a model is built from and their formats written back (VlmModelFolder.HfFolders.cs);</item>
+/// <item>LoRA adapters in peft's format (VlmModelFolder.Peft.cs);</item>
+/// <item>Hugging Face's LLaVA folder, read as a base and written by export (VlmModelFolder.Llava.cs, VlmModelFolder.Export.cs);</item>
+/// <item>the folder beside an ML.NET pipeline's zip (VlmModelFolder.Pipeline.cs).</item>
+/// </list>
+/// Every folder is written into a temporary one and renamed (<see cref="AtomicFolder"/>), so a folder with the final name is complete.
 /// </summary>
 internal static partial class VlmModelFolder
 {
@@ -31,12 +33,6 @@ internal static partial class VlmModelFolder
         WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
-
-    /// <summary>
-    /// Where an ML.NET pipeline saved as <paramref name="zipPath"/> keeps its VLM stage's weights: beside
-    /// it (<c>model.zip</c> -> <c>model.vlm</c>), as ML.NET gives a stage of another assembly no way into the zip.
-    /// </summary>
-    public static string BesideZip(string zipPath) => Path.ChangeExtension(Path.GetFullPath(zipPath), ".vlm");
 
     /// <summary>Where a run writing into <paramref name="outputDir"/> leaves its trained model.</summary>
     public static string InOutput(string outputDir) => Path.Combine(outputDir, ModelName);
@@ -90,7 +86,7 @@ internal static partial class VlmModelFolder
         var encoder = new ConversationEncoder(tokenizer, spec.Template);
         var parts = spec.Parts;
         // A part that trained whole is read from this folder in place of its base, not over it.
-        var model = VlmCheckpoints.Load(LlmSource(folder, parts, spec.Llm), VisionSource(folder, parts, spec.Vision), encoder.ImageTokenId,
+        var model = FromBases(LlmSource(folder, parts, spec.Llm), VisionSource(folder, parts, spec.Vision), encoder.ImageTokenId,
             new VisionFeatureOptions { Layer = spec.VisionFeatureLayer, DropFirstToken = spec.DropFirstToken });
         if (spec.ImageTokenCount != model.ImageTokensPerImage)
         {

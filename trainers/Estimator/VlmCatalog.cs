@@ -46,7 +46,7 @@ public sealed class VlmCatalog
     {
         inputSchema ??= _ml.Data.LoadFromEnumerable(Array.Empty<VlmInput>()).Schema;
         // Atomically: a failed save leaves the good model.zip alone.
-        VlmModelStore.Saving(VlmModelFolder.BesideZip(path), () =>
+        VlmModelFolder.SavingPipeline(VlmModelFolder.BesideZip(path), () =>
         {
             Vlm.Datasets.IO.AtomicFile.Write(path, stream => _ml.Model.Save(model, inputSchema, stream));
             return 0;
@@ -58,12 +58,12 @@ public sealed class VlmCatalog
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such model file", path);
         _ml.ComponentCatalog.RegisterAssembly(typeof(VlmMappingFactory).Assembly);
-        var request = new VlmModelStore.LoadRequest(VlmModelFolder.BesideZip(path), TorchDevice.Select(_ml), TensorPrecision.Auto);
+        var request = new VlmModelFolder.PipelineLoad(VlmModelFolder.BesideZip(path), TorchDevice.Select(_ml), TensorPrecision.Auto);
         DataViewSchema schema = null!;
         ITransformer loaded;
         try
         {
-            loaded = VlmModelStore.Loading(request, () => _ml.Model.Load(path, out schema));
+            loaded = VlmModelFolder.LoadingPipeline(request, () => _ml.Model.Load(path, out schema));
         }
         catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
         {
@@ -123,5 +123,5 @@ public sealed class VlmCatalog
     }
 
     static LoraOptions? Lora(VlmPredictor predictor) =>
-        predictor.Spec.Train == TrainableParts.ProjectorAndLora ? LoraAdapter.ReadOptions(predictor.Folder!) : null;
+        predictor.Spec.Train == TrainableParts.ProjectorAndLora ? VlmModelFolder.ReadAdapterOptions(predictor.Folder!) : null;
 }

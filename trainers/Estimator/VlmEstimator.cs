@@ -5,7 +5,6 @@ using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Features;
-using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
 using Vlm.Transforms.Conversations;
@@ -63,7 +62,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
         var encoder = new ConversationEncoder(tokenizer, options.Template);
         // A new projector's weights are drawn while loading: seeded here, or two runs with one seed would differ.
         torch.random.manual_seed(options.Seed);
-        var model = VlmCheckpoints.Load(options.LlmPath, options.VisionPath, encoder.ImageTokenId, new VisionFeatureOptions { Layer = options.VisionFeatureLayer });
+        var model = VlmModelFolder.FromBases(options.LlmPath, options.VisionPath, encoder.ImageTokenId, new VisionFeatureOptions { Layer = options.VisionFeatureLayer });
         try
         {
             if (model.ImageTokensPerImage != options.Template.ImageTokenCount)

@@ -110,7 +110,7 @@ public sealed class VlmTransformer : ITransformer, IDisposable
     /// <summary>Writes the weights into the folder <see cref="VlmCatalog.Save"/> named and the stage's contract name into <c>model.zip</c>.</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        string folder = VlmModelStore.CurrentSaveFolder
+        string folder = VlmModelFolder.CurrentPipelineSave
             ?? throw new NotSupportedException("the VLM stage keeps its weights in a folder next to model.zip: save with mlContext.Vlm().Save(model, schema, path) instead of mlContext.Model.Save");
         VlmModelFolder.Write(Predictor.Model, Predictor.Spec, _lora, folder);
         _mapping.Save(ctx);

@@ -1,8 +1,9 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using TorchSharp;
 using Vlm.Datasets.IO;
 using Vlm.Datasets.Tokenizers;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Text;
@@ -92,9 +93,9 @@ public static class TinyModelFolders
         using var model = new VlmModel(tower, family.Tiny(options, vocabulary), imageTokenId: 0);
         Initialise(model, options.InitializerRange);
         VisionInitialization.Apply(model.VisionTower, options.InitializerRange);
-        VlmCheckpoints.WriteFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), llm);
+        VlmModelFolder.WriteHfFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), llm);
         if (options.VocabularyCorpus is null && options.TokenizerFrom is null) family.WriteTinyTokenizer(llm, options);
-        VlmCheckpoints.WriteVisionFolder(model, vision);
+        VlmModelFolder.WriteVisionFolder(model, vision);
         AtomicFile.WriteAllText(Path.Combine(vision, "preprocessor_config.json"), Preprocessor(tower).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return (llm, vision);
     }

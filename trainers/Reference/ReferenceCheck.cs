@@ -1,7 +1,6 @@
 using Vlm.Datasets.Images;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
-using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
@@ -114,7 +113,7 @@ internal static class ReferenceCheck
             }
             case "llava":
             {
-                var model = place.Move(LlavaHfFolder.Load(Checkpoint()));
+                var model = place.Move(VlmModelFolder.ReadLlava(Checkpoint()));
                 Tensor? Pixels() => has("pixel_values") ? input("pixel_values") : null;
                 return (name, expected) => name switch
                 {
@@ -184,7 +183,7 @@ internal static class ReferenceCheck
         var lm = CausalLanguageModel.Create(checkpoint.Config);
         ModuleWeights.Load(lm, checkpoint, "", key => lm.Family.IsBuffer(key) ? null : key);
         place.Move(lm); // before the adapter, which is then float32 under a bfloat16 base, as in training
-        if (adapter is not null) LoraAdapter.Load(lm, adapter);
+        if (adapter is not null) VlmModelFolder.ReadAdapter(lm, adapter);
         lm.eval();
         return lm;
     }

@@ -205,10 +205,10 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
     {
         foreach (var p in model.parameters()) p.requires_grad = false;
         if (options.Train == TrainableParts.ProjectorAndLora && !ParameterRoles.Of(model.LanguageModel).ContainsValue(ParameterRole.Adapter))
-            LoraAdapter.Apply(model.LanguageModel, options.LoraSettings(model.LanguageModel));
+            LoraLayers.Add(model.LanguageModel, options.LoraSettings(model.LanguageModel));
         var visionLora = Parts.VisionLora;
         if (visionLora is not null && !ParameterRoles.Of(model.VisionTower).ContainsValue(ParameterRole.Adapter))
-            LoraAdapter.Apply(model.VisionTower, visionLora);
+            LoraLayers.Add(model.VisionTower, visionLora);
         // The projector trains in float32 under a bf16/fp16 model, as the LoRA adapters do (LoraLinear): AdamW's
         // small updates would round away in bf16. A fully trained LLM or tower keeps the model's type.
         var projectorType = LoraLinear.AdapterType(model.Projector.parameters().First().dtype);

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Vlm.Datasets.IO;
 using Vlm.Datasets.Shards;
-using Vlm.Datasets.Tokenizers;
 
 namespace Vlm.Transforms.Etl;
 

@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Vlm.Datasets.Shards;
 using Vlm.Transforms.Data;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using Vlm.Datasets.Tokenizers;
 
 namespace Vlm.Tests.Datasets.Tokenizers;
 

@@ -1,4 +1,3 @@
-using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
 using Vlm.Transforms.Etl;

@@ -1,6 +1,5 @@
 using Vlm.Datasets.Synthetic;
 using Vlm.Datasets.Tokenizers;
-using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
 using Vlm.Transforms.Etl;

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Commands;
 using Vlm.Tests.Datasets.Tokenizers;
 using Vlm.Tests.TestSupport;

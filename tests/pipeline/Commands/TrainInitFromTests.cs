@@ -2,8 +2,8 @@ using System.Text.Json;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models;
-using Vlm.Trainers.Models.Llava;
 using static TorchSharp.torch;
 
 namespace Vlm.Tests.Pipeline.Commands;
@@ -27,8 +27,8 @@ public sealed class TrainInitFromTests : IDisposable
 
         string llava = _root.File("llava");
         long imageToken = TextTokenizer.Load(llava).SpecialTokenId("<|image_pad|>")!.Value;
-        using (var exported = LlavaHfFolder.Load(llava))
-        using (var based = VlmCheckpoints.Load(llava, llava, imageToken))
+        using (var exported = VlmModelFolder.ReadLlava(llava))
+        using (var based = VlmModelFolder.FromBases(llava, llava, imageToken))
         {
             foreach (var (name, p) in exported.Projector.named_parameters())
                 Assert.True(p.eq(based.Projector.named_parameters().Single(q => q.name == name).parameter).all().item<bool>(), $"projector {name} was not taken from the LLaVA folder");

@@ -1,7 +1,6 @@
 using Vlm.Tests.TestSupport;
 using Vlm.Tests.Trainers.Models;
 using Vlm.Trainers.Checkpoints;
-using Vlm.Trainers.Models;
 using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Checkpoints;
@@ -29,7 +28,7 @@ public class ModuleWeightsTests : IDisposable
     {
         string path = WriteProjector((n, t) => (n, t));
         using var target = TinyModels.Vlm(seed: 8);
-        VlmCheckpoints.LoadProjector(target, path);
+        VlmModelFolder.ReadProjector(target, path);
         using var source = TinyModels.Vlm(seed: 7);
         foreach (var ((_, a), (_, b)) in source.Projector.named_parameters().Zip(target.Projector.named_parameters()))
             Assert.Equal(0f, (a - b).abs().max().item<float>());
@@ -41,7 +40,7 @@ public class ModuleWeightsTests : IDisposable
         string path = WriteProjector((n, t) => (n, t));
         SafetensorsWriter.Write(path, [KeyValuePair.Create("multi_modal_projector.linear_3.weight", zeros(2, 2))]);
         using var model = TinyModels.Vlm();
-        var e = Assert.Throws<CheckpointFormatException>(() => VlmCheckpoints.LoadProjector(model, path));
+        var e = Assert.Throws<CheckpointFormatException>(() => VlmModelFolder.ReadProjector(model, path));
         Assert.Contains("multi_modal_projector.linear_3.weight", e.Message);
     }
 
@@ -50,7 +49,7 @@ public class ModuleWeightsTests : IDisposable
     {
         string path = WriteProjector((n, t) => n.EndsWith("linear_2.bias") ? null : (n, t));
         using var model = TinyModels.Vlm();
-        var e = Assert.Throws<CheckpointFormatException>(() => VlmCheckpoints.LoadProjector(model, path));
+        var e = Assert.Throws<CheckpointFormatException>(() => VlmModelFolder.ReadProjector(model, path));
         Assert.Contains("multi_modal_projector.linear_2.bias", e.Message);
     }
 
@@ -59,7 +58,7 @@ public class ModuleWeightsTests : IDisposable
     {
         string path = WriteProjector((n, t) => n.EndsWith("linear_1.bias") ? (n, zeros(5)) : (n, t));
         using var model = TinyModels.Vlm();
-        var e = Assert.Throws<CheckpointFormatException>(() => VlmCheckpoints.LoadProjector(model, path));
+        var e = Assert.Throws<CheckpointFormatException>(() => VlmModelFolder.ReadProjector(model, path));
         Assert.Contains("[5]", e.Message);
         Assert.Contains("[32]", e.Message);
     }

@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Vlm.Datasets.Synthetic;
-using Vlm.Datasets.Sources;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Estimator;

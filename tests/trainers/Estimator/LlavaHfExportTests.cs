@@ -5,7 +5,6 @@ using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
-using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using static TorchSharp.torch;
 
@@ -27,8 +26,8 @@ public class LlavaHfExportTests : IDisposable
     {
         using var trained = new MLContext().Vlm().LoadFolder(_model);
         var predictor = trained.Predictor;
-        LoraAdapter.Apply(predictor.Model.LanguageModel, new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = "q_proj|down_proj" });
-        LoraAdapter.Apply(predictor.Model.VisionTower, new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = "q_proj|fc1" });
+        LoraLayers.Add(predictor.Model.LanguageModel, new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = "q_proj|down_proj" });
+        LoraLayers.Add(predictor.Model.VisionTower, new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = "q_proj|fc1" });
         using (no_grad())
             foreach (var (_, p) in predictor.Model.named_parameters().Where(p => p.name.Contains("lora_B"))) p.normal_(0, 0.5);
         predictor.Model.eval();
@@ -38,7 +37,7 @@ public class LlavaHfExportTests : IDisposable
         var mergedQ = towerParameters[towerQ + "weight"] + towerParameters[towerQ + "lora_B.weight"].matmul(towerParameters[towerQ + "lora_A.weight"]) * 2.0;
 
         string folder = _root.File("hf");
-        LlavaHfExport.Write(predictor, folder);
+        VlmModelFolder.Export(predictor, folder);
 
         using (var weights = CheckpointFolder.Open(folder))
         {
@@ -63,7 +62,7 @@ public class LlavaHfExportTests : IDisposable
         foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json", "preprocessor_config.json", "chat_template.json", "generation_config.json" })
             Assert.True(File.Exists(Path.Combine(folder, file)), file);
 
-        using var loaded = LlavaHfFolder.Load(folder);
+        using var loaded = VlmModelFolder.ReadLlava(folder);
         long image = predictor.Model.ImageTokenId;
         var ids = tensor(new long[] { 151644, image, image, image, image, 872, 198, 3838, 151645 }, [1, 9]);
         var keep = ones_like(ids);

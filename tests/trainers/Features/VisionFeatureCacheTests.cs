@@ -1,8 +1,8 @@
 using SkiaSharp;
 using Vlm.Tests.TestSupport;
 using Vlm.Tests.Trainers.Models;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Features;
-using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
 using static TorchSharp.torch;
@@ -38,8 +38,8 @@ public class VisionFeatureCacheTests : IDisposable
     {
         var model = TinyModels.Vlm(seed: 4);
         string tower = _root.File("tower");
-        VlmCheckpoints.WriteVisionFolder(model, tower);
-        using (var loaded = VlmCheckpoints.LoadTower(tower, out var selection))
+        VlmModelFolder.WriteVisionFolder(model, tower);
+        using (var loaded = VlmModelFolder.ReadTower(tower, out var selection))
         {
             var images = rows.Where(r => r.Image is not null).DistinctBy(r => r.ImageSha256).Select(r => (r.ImageSha256!, _root.File(r.Image!))).ToList();
             VisionFeatureCache.Build(loaded, selection, tower, ImagePreprocessor.For(loaded.Config, tower), images, _root.File("features"), batchSize);
@@ -91,7 +91,7 @@ public class VisionFeatureCacheTests : IDisposable
 
         var otherLayer = Assert.Throws<InvalidDataException>(() => VisionFeatureCache.Open(_root.File("features"), TowerFingerprint.Of(tower, -1, true)));
         Assert.Contains("another tower or layer", otherLayer.Message);
-        using (var other = TinyModels.Vlm(seed: 5)) VlmCheckpoints.WriteVisionFolder(other, _root.File("other-tower"));
+        using (var other = TinyModels.Vlm(seed: 5)) VlmModelFolder.WriteVisionFolder(other, _root.File("other-tower"));
         Assert.Throws<InvalidDataException>(() => VisionFeatureCache.Open(_root.File("features"), TowerFingerprint.Of(_root.File("other-tower"), -2, true)));
 
         var missing = Assert.Throws<InvalidDataException>(() => cache.Load([rows[0] with { Image = "new.png", ImageSha256 = "sha-new" }]));
@@ -99,7 +99,7 @@ public class VisionFeatureCacheTests : IDisposable
         var unhashed = Assert.Throws<InvalidDataException>(() => cache.Load([rows[0] with { ImageSha256 = null }]));
         Assert.Contains("image_sha256", unhashed.Message);
 
-        using var loaded = VlmCheckpoints.LoadTower(tower, out var selection);
+        using var loaded = VlmModelFolder.ReadTower(tower, out var selection);
         Assert.Throws<IOException>(() => VisionFeatureCache.Build(loaded, selection, tower, ImagePreprocessor.For(loaded.Config, tower),
             [("sha-0", _root.File("img0.png"))], _root.File("features")));
     }

@@ -4,7 +4,6 @@ using Microsoft.ML;
 using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
-using Vlm.Trainers.Models;
 
 namespace Vlm.Tests.Trainers.Models;
 
@@ -31,7 +30,7 @@ public class ConfigBoundsTests : IDisposable
     CheckpointFormatException LoadFails()
     {
         var clock = Stopwatch.StartNew();
-        var e = Assert.Throws<CheckpointFormatException>(() => VlmCheckpoints.Load(Bases("llm"), Bases("vision"), imageTokenId: 5));
+        var e = Assert.Throws<CheckpointFormatException>(() => VlmModelFolder.FromBases(Bases("llm"), Bases("vision"), imageTokenId: 5));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"refused after {clock.Elapsed}");
         return e;
     }

@@ -21,7 +21,7 @@ public class LoraAdapterTests
     public void Adapters_go_on_matching_layers_only_and_freeze_their_base()
     {
         using var model = TinyModels.Vlm();
-        var names = LoraAdapter.Apply(model.LanguageModel, Qwen2Targets);
+        var names = LoraLayers.Add(model.LanguageModel, Qwen2Targets);
         Assert.Equal(6, names.Count); // 2 layers x (q_proj, v_proj, gate_proj)
         Assert.Contains("model.layers.0.self_attn.q_proj", names);
         var trainable = model.LanguageModel.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
@@ -33,7 +33,7 @@ public class LoraAdapterTests
     public void A_regex_matches_whole_module_names_as_peft_does()
     {
         using var model = TinyModels.Vlm();
-        var names = LoraAdapter.Apply(model.LanguageModel, Qwen2Targets with { TargetModules = @"model\.layers\.1\.self_attn\.(q|k)_proj" });
+        var names = LoraLayers.Add(model.LanguageModel, Qwen2Targets with { TargetModules = @"model\.layers\.1\.self_attn\.(q|k)_proj" });
         Assert.Equal(["model.layers.1.self_attn.q_proj", "model.layers.1.self_attn.k_proj"], names);
     }
 
@@ -50,7 +50,7 @@ public class LoraAdapterTests
     public void Targets_that_match_nothing_are_an_error_listing_the_layers()
     {
         using var model = TinyModels.Vlm();
-        var e = Assert.Throws<ArgumentException>(() => LoraAdapter.Apply(model.LanguageModel, new LoraOptions()));
+        var e = Assert.Throws<ArgumentException>(() => LoraLayers.Add(model.LanguageModel, new LoraOptions()));
         Assert.Contains("c_attn|w1|w2", e.Message);
         Assert.Contains("q_proj", e.Message);
     }
@@ -62,7 +62,7 @@ public class LoraAdapterTests
         var ids = tensor(new long[] { 1, 2, 3, 4, 5 }).unsqueeze(0);
         using var _ = no_grad();
         var before = model.LanguageModel.forward(ids);
-        LoraAdapter.Apply(model.LanguageModel, Qwen2Targets);
+        LoraLayers.Add(model.LanguageModel, Qwen2Targets);
         Assert.True(model.LanguageModel.forward(ids).allclose(before));
         Perturb(model.LanguageModel);
         var adapted = model.LanguageModel.forward(ids);
@@ -79,21 +79,21 @@ public class LoraAdapterTests
     {
         using var folder = new TempFolder();
         using var model = TinyModels.Vlm(seed: 1);
-        LoraAdapter.Apply(model.LanguageModel, Qwen2Targets);
+        LoraLayers.Add(model.LanguageModel, Qwen2Targets);
         Perturb(model.LanguageModel);
-        LoraAdapter.Save(model.LanguageModel, folder.Path, Qwen2Targets, "tiny-qwen2");
+        VlmModelFolder.WriteAdapter(model.LanguageModel, folder.Path, Qwen2Targets, "tiny-qwen2");
 
-        using (var file = SafetensorsFile.Open(Path.Combine(folder.Path, LoraAdapter.WeightsFile)))
+        using (var file = SafetensorsFile.Open(Path.Combine(folder.Path, VlmModelFolder.AdapterWeightsFile)))
         {
             Assert.Contains("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", file.Names);
             Assert.Equal(12, file.Names.Count());
         }
-        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder.Path, LoraAdapter.ConfigFile)))!;
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder.Path, VlmModelFolder.AdapterConfigFile)))!;
         Assert.Equal("LORA", (string?)config["peft_type"]);
         Assert.Equal(4, (int?)config["r"]);
 
         using var reloaded = TinyModels.Vlm(seed: 1);
-        LoraAdapter.Load(reloaded.LanguageModel, folder.Path);
+        VlmModelFolder.ReadAdapter(reloaded.LanguageModel, folder.Path);
         var ids = tensor(new long[] { 1, 2, 3, 4, 5 }).unsqueeze(0);
         using var _ = no_grad();
         Assert.True(reloaded.LanguageModel.forward(ids).allclose(model.LanguageModel.forward(ids)));
@@ -104,17 +104,17 @@ public class LoraAdapterTests
     {
         using var folder = new TempFolder();
         using var model = TinyModels.Vlm(seed: 1);
-        LoraAdapter.Apply(model.LanguageModel, Qwen2Targets);
+        LoraLayers.Add(model.LanguageModel, Qwen2Targets);
         Perturb(model.LanguageModel);
-        LoraAdapter.Save(model.LanguageModel, folder.Path, Qwen2Targets, null);
-        string weights = Path.Combine(folder.Path, LoraAdapter.WeightsFile);
+        VlmModelFolder.WriteAdapter(model.LanguageModel, folder.Path, Qwen2Targets, null);
+        string weights = Path.Combine(folder.Path, VlmModelFolder.AdapterWeightsFile);
         var renamed = new Dictionary<string, Tensor>();
         using (var file = SafetensorsFile.Open(weights))
             foreach (var name in file.Names) renamed[name.Replace(".lora_A.", ".lora_A.default.").Replace(".lora_B.", ".lora_B.default.")] = file.Read(name);
         SafetensorsWriter.Write(weights, renamed);
 
         using var reloaded = TinyModels.Vlm(seed: 1);
-        LoraAdapter.Load(reloaded.LanguageModel, folder.Path);
+        VlmModelFolder.ReadAdapter(reloaded.LanguageModel, folder.Path);
         var ids = tensor(new long[] { 1, 2, 3 }).unsqueeze(0);
         using var _ = no_grad();
         Assert.True(reloaded.LanguageModel.forward(ids).allclose(model.LanguageModel.forward(ids)));

@@ -13,7 +13,7 @@ public class ParameterRolesTests
     public void Norms_adapters_biases_and_weights_are_told_apart_by_module_type()
     {
         using var model = TinyModels.Vlm();
-        LoraAdapter.Apply(model.LanguageModel, new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = "q_proj|v_proj" });
+        LoraLayers.Add(model.LanguageModel, new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = "q_proj|v_proj" });
         var roles = ParameterRoles.Of(model);
 
         Assert.Equal(ParameterRole.Norm, roles["language_model.model.layers.0.input_layernorm.weight"]);

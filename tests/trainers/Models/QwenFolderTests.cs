@@ -52,15 +52,15 @@ public class QwenFolderTests : IDisposable
         Assert.False(file.Contains("transformer.h.0.attn.c_proj.bias")); // no_bias
         Assert.Equal(3 + 2 * 8, file.Names.Count()); // wte, ln_f, lm_head; per layer ln_1, ln_2, c_attn (+bias), c_proj, w1, w2, c_proj
 
-        using var model = VlmCheckpoints.Load(_llm, _vision, ImageToken);
+        using var model = VlmModelFolder.FromBases(_llm, _vision, ImageToken);
         Assert.IsType<QwenLMHeadModel>(model.LanguageModel);
     }
 
     [Fact]
     public void The_llava_hf_export_refuses_a_qwen_7b_llm_before_writing_anything()
     {
-        using var model = VlmCheckpoints.Load(_llm, _vision, ImageToken);
-        var e = Assert.Throws<NotSupportedException>(() => Vlm.Trainers.Models.Llava.LlavaHfFolder.Write(model, _root.File("export")));
+        using var model = VlmModelFolder.FromBases(_llm, _vision, ImageToken);
+        var e = Assert.Throws<NotSupportedException>(() => Vlm.Trainers.Checkpoints.VlmModelFolder.WriteLlava(model, _root.File("export")));
         Assert.Contains("built into transformers", e.Message);
         Assert.False(Directory.Exists(_root.File("export")));
     }
@@ -73,11 +73,11 @@ public class QwenFolderTests : IDisposable
         using (var file = SafetensorsFile.Open(path))
             tensors.AddRange(file.Names.Select(n => KeyValuePair.Create(n, file.Read(n))));
         SafetensorsWriter.Write(path, [.. tensors, KeyValuePair.Create("transformer.h.0.attn.rotary_emb.inv_freq", ones(4)), KeyValuePair.Create("transformer.h.1.attn.masked_bias", tensor(-1e4f))]);
-        using (var model = VlmCheckpoints.Load(_llm, _vision, ImageToken))
+        using (var model = VlmModelFolder.FromBases(_llm, _vision, ImageToken))
             Assert.IsType<QwenLMHeadModel>(model.LanguageModel);
 
         SafetensorsWriter.Write(path, [.. tensors, KeyValuePair.Create("transformer.h.0.attn.c_q.weight", ones(4))]);
-        var e = Assert.Throws<CheckpointFormatException>(() => VlmCheckpoints.Load(_llm, _vision, ImageToken));
+        var e = Assert.Throws<CheckpointFormatException>(() => VlmModelFolder.FromBases(_llm, _vision, ImageToken));
         Assert.Contains("transformer.h.0.attn.c_q.weight", e.Message);
     }
 

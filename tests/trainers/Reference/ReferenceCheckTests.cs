@@ -41,7 +41,7 @@ public class ReferenceCheckTests : IDisposable
         var twin = new Qwen2ForCausalLM(new Qwen2Config { VocabSize = 64, HiddenSize = 32, IntermediateSize = 24, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 4, RopeTheta = 10000 });
         var qwen = new QwenLMHeadModel(new QwenConfig { VocabSize = 64, HiddenSize = 32, IntermediateSize = 48, NumHiddenLayers = 2, NumAttentionHeads = 4, KvChannels = 8 });
         Models.QwenArchitectureTests.CopyInto(twin, qwen);
-        VlmCheckpoints.WriteFolder(qwen, "", qwen.ConfigJson(), Path.Combine(folder, "model"));
+        VlmModelFolder.WriteHfFolder(qwen, "", qwen.ConfigJson(), Path.Combine(folder, "model"));
         twin.eval();
         using var _ = no_grad();
         var ids = randint(0, 64, [2, 6]);

@@ -1,4 +1,3 @@
-using TorchSharp;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Text;
 using static TorchSharp.torch;

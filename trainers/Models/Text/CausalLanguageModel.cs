@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using TorchSharp;
 using TorchSharp.Modules;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Modules;

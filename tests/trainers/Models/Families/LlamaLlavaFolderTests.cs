@@ -1,4 +1,5 @@
 using Vlm.Tests.TestSupport;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llama;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Text;
@@ -27,9 +28,9 @@ public sealed class LlamaLlavaFolderTests : IDisposable
         using var model = new VlmModel(new VisionConfig { HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 },
             new LlamaForCausalLM(text), imageTokenId: 49);
         model.eval();
-        LlavaHfFolder.Write(model, _root.File("llava"));
+        VlmModelFolder.WriteLlava(model, _root.File("llava"));
 
-        using var loaded = LlavaHfFolder.Load(_root.File("llava"));
+        using var loaded = VlmModelFolder.ReadLlava(_root.File("llava"));
         var read = Assert.IsType<LlamaForCausalLM>(loaded.LanguageModel);
         Assert.Equal(text, read.Config);
         using var _ = no_grad();
@@ -45,14 +46,14 @@ public sealed class LlamaLlavaFolderTests : IDisposable
         manual_seed(5);
         using (var model = new VlmModel(new VisionConfig { HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 },
             new LlamaForCausalLM(new LlamaConfig { VocabSize = 50, HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 4 }), imageTokenId: 49))
-            LlavaHfFolder.Write(model, _root.File("llava"));
+            VlmModelFolder.WriteLlava(model, _root.File("llava"));
         string weights = _root.File("llava/model.safetensors");
         List<KeyValuePair<string, Tensor>> tensors;
         using (var file = Vlm.Trainers.Checkpoints.SafetensorsFile.Open(weights))
             tensors = [.. file.Names.Select(n => KeyValuePair.Create(n, file.Read(n))), KeyValuePair.Create("text_model.embeddings.weight", zeros(4, 4))];
         Vlm.Trainers.Checkpoints.SafetensorsWriter.Write(weights, tensors);
 
-        var e = Assert.Throws<Vlm.Trainers.Checkpoints.CheckpointFormatException>(() => LlavaHfFolder.Load(_root.File("llava")));
+        var e = Assert.Throws<Vlm.Trainers.Checkpoints.CheckpointFormatException>(() => VlmModelFolder.ReadLlava(_root.File("llava")));
         Assert.Contains("text_model.embeddings.weight", e.Message);
         Assert.Contains("belong to no part of a LLaVA model", e.Message);
     }

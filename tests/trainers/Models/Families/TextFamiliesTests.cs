@@ -66,7 +66,7 @@ public class TextFamiliesTests
                 VisionIntermediateSize = 32, ImageSize = 16, PatchSize = 8,
             });
             Assert.Equal(FakeFamily.Type, (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(llm, "config.json")))!["model_type"]);
-            using var model = VlmCheckpoints.Load(llm, vision, imageTokenId: 5);
+            using var model = VlmModelFolder.FromBases(llm, vision, imageTokenId: 5);
             Assert.IsType<FakeForCausalLM>(model.LanguageModel);
             Assert.Equal("q_proj|v_proj", model.LanguageModel.DefaultLoraTargets);
             using var ids = TorchSharp.torch.tensor(new long[] { 1, 2, 3, 4 }, [1, 4]);

@@ -1,12 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vlm.Datasets.IO;
-using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Text;
-using Vlm.Trainers.Models.Vision;
 
-namespace Vlm.Trainers.Models.Llava;
+namespace Vlm.Trainers.Checkpoints;
 
 /// <summary>
 /// A <see cref="VlmModel"/> as Hugging Face's <c>LlavaForConditionalGeneration</c> folder:
@@ -15,9 +14,9 @@ namespace Vlm.Trainers.Models.Llava;
 /// <c>multi_modal_projector.linear_{1,2}.*</c>, <c>language_model.model.*</c> (and
 /// <c>language_model.lm_head.weight</c> when untied). LoRA adapters are merged into the weights they adapt.
 /// </summary>
-internal static class LlavaHfFolder
+internal static partial class VlmModelFolder
 {
-    public static void Write(VlmModel model, string folder)
+    public static void WriteLlava(VlmModel model, string folder)
     {
         var lm = model.LanguageModel;
         if (!lm.Family.IsTransformersBuiltIn)
@@ -54,26 +53,26 @@ internal static class LlavaHfFolder
         }
     }
 
-    /// <summary>Reads a folder written by <see cref="Write"/> (or by Hugging Face, with an LLM of a built-in family and a CLIP or SigLIP tower).</summary>
-    public static VlmModel Load(string folder)
+    /// <summary>Reads a folder written by <see cref="WriteLlava"/> (or by Hugging Face, with an LLM of a built-in family and a CLIP or SigLIP tower).</summary>
+    public static VlmModel ReadLlava(string folder)
     {
         long imageToken;
         using (var checkpoint = CheckpointFolder.Open(folder))
         {
-            if (!Is(checkpoint.Config))
+            if (!IsLlava(checkpoint.Config))
                 throw new CheckpointFormatException(checkpoint.Config.Path, null, $"model_type is '{checkpoint.Config.String("model_type")}', not 'llava'");
             imageToken = checkpoint.Config.Int("image_token_index");
         }
         // One loader for LLaVA folders, whether they hold the whole model or serve as a base.
-        var model = VlmCheckpoints.Load(folder, folder, imageToken);
+        var model = FromBases(folder, folder, imageToken);
         model.eval();
         return model;
     }
 
     /// <summary>The LLM a LLaVA config's <c>text_config</c> describes: a family transformers has built in.</summary>
-    public static CausalLanguageModel LanguageModel(HfConfig config)
+    static CausalLanguageModel LlavaLanguageModel(HfConfig config)
     {
-        var text = Section(config, "text_config");
+        var text = LlavaSection(config, "text_config");
         var family = TextFamilies.Of(text);
         if (!family.IsTransformersBuiltIn)
             throw new CheckpointFormatException(config.Path, null, $"text_config's model_type '{family}' is not one transformers' LLaVA holds");
@@ -84,24 +83,24 @@ internal static class LlavaHfFolder
     /// Refuses a LLaVA folder holding tensors of no part of a LLaVA model (another model's file):
     /// each part loads only its own keys, so without this a stray tensor would pass unnoticed.
     /// </summary>
-    public static void CheckEveryTensorHasAPart(CheckpointFolder checkpoint)
+    static void CheckLlavaTensorsHaveParts(CheckpointFolder checkpoint)
     {
         string[] parts = ["language_model.", "vision_tower.", "multi_modal_projector."];
-        var stray = checkpoint.Names.Where(key => ModuleName(key) is { } name && !parts.Any(p => name.StartsWith(p, StringComparison.Ordinal))).Order(StringComparer.Ordinal).ToList();
+        var stray = checkpoint.Names.Where(key => LlavaModuleName(key) is { } name && !parts.Any(p => name.StartsWith(p, StringComparison.Ordinal))).Order(StringComparer.Ordinal).ToList();
         if (stray.Count > 0)
             throw new CheckpointFormatException(checkpoint.Folder, stray[0],
                 $"{stray.Count} tensor(s) belong to no part of a LLaVA model ({string.Join(", ", stray.Take(5))}); is this the right kind of checkpoint?");
     }
 
     /// <summary>Whether a <c>config.json</c> is a LLaVA folder's.</summary>
-    public static bool Is(HfConfig config) => config.String("model_type") == "llava";
+    static bool IsLlava(HfConfig config) => config.String("model_type") == "llava";
 
     /// <summary>A LLaVA config's <c>text_config</c> or <c>vision_config</c>.</summary>
-    public static HfConfig Section(HfConfig config, string name) =>
+    static HfConfig LlavaSection(HfConfig config, string name) =>
         config.Section(name) ?? throw new CheckpointFormatException(config.Path, null, $"no {name}");
 
     /// <summary>How the folder's model takes image features: <c>vision_feature_layer</c>; "default" drops the first (class) token, "full" keeps every feature.</summary>
-    public static VisionFeatureOptions Features(HfConfig config) => new()
+    static VisionFeatureOptions LlavaFeatures(HfConfig config) => new()
     {
         Layer = config.Int("vision_feature_layer", -2),
         DropFirstToken = config.String("vision_feature_select_strategy", "default") switch
@@ -113,10 +112,10 @@ internal static class LlavaHfFolder
     };
 
     /// <summary>The folder's keys for one part of the model (<c>language_model.</c>, <c>vision_tower.</c>, <c>multi_modal_projector.</c>), as module names; other keys skipped.</summary>
-    public static Func<string, string?> Part(string prefix) => key => ModuleName(key) is { } name && name.StartsWith(prefix, StringComparison.Ordinal) ? name : null;
+    static Func<string, string?> LlavaPart(string prefix) => key => LlavaModuleName(key) is { } name && name.StartsWith(prefix, StringComparison.Ordinal) ? name : null;
 
-    /// <summary>Transformers 4.52 and later save under <c>model.*</c> with the head at the top; earlier versions (and <see cref="Write"/>) use the classic keys.</summary>
-    static string? ModuleName(string key) => key switch
+    /// <summary>Transformers 4.52 and later save under <c>model.*</c> with the head at the top; earlier versions (and <see cref="WriteLlava"/>) use the classic keys.</summary>
+    static string? LlavaModuleName(string key) => key switch
     {
         _ when key.StartsWith("model.language_model.", StringComparison.Ordinal) => "language_model.model." + key["model.language_model.".Length..],
         _ when key.StartsWith("model.vision_tower.", StringComparison.Ordinal) => key["model.".Length..],

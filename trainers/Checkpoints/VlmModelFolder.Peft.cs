@@ -2,42 +2,29 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp;
 using Vlm.Datasets.IO;
-using Vlm.Trainers.Checkpoints;
+using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Models.Modules;
 
-namespace Vlm.Trainers.Models.Lora;
+namespace Vlm.Trainers.Checkpoints;
 
 /// <summary>
-/// LoRA on a language model, in peft's on-disk format: <c>adapter_config.json</c> and
+/// LoRA adapters in peft's on-disk format: <c>adapter_config.json</c> and
 /// <c>adapter_model.safetensors</c> with keys <c>base_model.model.{module}.lora_A.weight</c> /
-/// <c>lora_B.weight</c>, the module names being those of the Hugging Face model.
+/// <c>lora_B.weight</c>, the module names being those of the Hugging Face model the adapter is on.
 /// </summary>
-internal static class LoraAdapter
+internal static partial class VlmModelFolder
 {
-    public const string ConfigFile = "adapter_config.json", WeightsFile = "adapter_model.safetensors";
+    public const string AdapterConfigFile = "adapter_config.json", AdapterWeightsFile = "adapter_model.safetensors";
     /// <summary>peft's task types: a language model's adapter, and a vision tower's (an encoder of features).</summary>
-    public const string LanguageTask = "CAUSAL_LM", VisionTask = "FEATURE_EXTRACTION";
+    public const string LanguageAdapterTask = "CAUSAL_LM", VisionAdapterTask = "FEATURE_EXTRACTION";
     const string PeftPrefix = "base_model.model.";
 
-    /// <summary>Adds adapters to every matching linear layer of <paramref name="model"/>; returns their names. None matching is an error.</summary>
-    public static IReadOnlyList<string> Apply(torch.nn.Module model, LoraOptions options)
-    {
-        var targets = model.named_modules().Where(m => m.module is LoraLinear && options.Matches(m.name)).ToList();
-        if (targets.Count == 0)
-        {
-            var linear = model.named_modules().Where(m => m.module is LoraLinear).Select(m => m.name.Split('.')[^1]).Distinct();
-            throw new ArgumentException($"target_modules '{options.TargetModules}' matches no linear layer; this model has {string.Join(", ", linear)}");
-        }
-        foreach (var (_, module) in targets) ((LoraLinear)module).AddAdapter(options.Rank, options.Alpha, options.Dropout);
-        return [.. targets.Select(t => t.name)];
-    }
-
     /// <summary>Writes the adapters of <paramref name="model"/> (names relative to the LLM) in peft's format.</summary>
-    public static void Save(torch.nn.Module model, string folder, LoraOptions options, string? baseModel, string task = LanguageTask)
+    public static void WriteAdapter(torch.nn.Module model, string folder, LoraOptions options, string? baseModel, string task = LanguageAdapterTask)
     {
         Directory.CreateDirectory(folder);
         var isBase = ParameterRoles.IsBase(model);
-        ModuleWeights.Save(model, Path.Combine(folder, WeightsFile), "", name => PeftPrefix + name, name => !isBase(name),
+        ModuleWeights.Save(model, Path.Combine(folder, AdapterWeightsFile), "", name => PeftPrefix + name, name => !isBase(name),
             new Dictionary<string, string> { ["format"] = "pt" });
         var config = new JsonObject
         {
@@ -55,14 +42,14 @@ internal static class LoraAdapter
             ["init_lora_weights"] = true,
             ["base_model_name_or_path"] = baseModel,
         };
-        AtomicFile.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(folder, AdapterConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>Reads a peft adapter folder's settings (as written by peft or by <see cref="Save"/>).</summary>
-    public static LoraOptions ReadOptions(string folder)
+    /// <summary>Reads a peft adapter folder's settings (as written by peft or by <see cref="WriteAdapter"/>).</summary>
+    public static LoraOptions ReadAdapterOptions(string folder)
     {
-        string path = Path.Combine(folder, ConfigFile);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{folder}: no {ConfigFile}; not a peft adapter folder", path);
+        string path = Path.Combine(folder, AdapterConfigFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{folder}: no {AdapterConfigFile}; not a peft adapter folder", path);
         var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new CheckpointFormatException(path, null, "empty adapter config");
         if ((string?)root["peft_type"] is { } type && type != "LORA") throw new CheckpointFormatException(path, null, $"peft_type '{type}' is not LORA");
         var targets = root["target_modules"];
@@ -81,16 +68,16 @@ internal static class LoraAdapter
     }
 
     /// <summary>Adds the adapter of <paramref name="folder"/> to <paramref name="model"/> and loads its weights.</summary>
-    public static void Load(torch.nn.Module model, string folder)
+    public static void ReadAdapter(torch.nn.Module model, string folder)
     {
-        Apply(model, ReadOptions(folder));
-        LoadWeights(model, folder);
+        LoraLayers.Add(model, ReadAdapterOptions(folder));
+        ReadAdapterWeights(model, folder);
     }
 
     /// <summary>Loads the weights of <paramref name="folder"/>'s adapter into adapters <paramref name="model"/> already has.</summary>
-    public static void LoadWeights(torch.nn.Module model, string folder)
+    public static void ReadAdapterWeights(torch.nn.Module model, string folder)
     {
-        using var file = SafetensorsFile.Open(Path.Combine(folder, WeightsFile));
+        using var file = SafetensorsFile.Open(Path.Combine(folder, AdapterWeightsFile));
         // The base weights are not the adapter file's: only the adapters' parameters must be in it.
         ModuleWeights.Load(model, file, "", key =>
         {

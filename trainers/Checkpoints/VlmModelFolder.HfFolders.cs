@@ -2,16 +2,15 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp;
 using Vlm.Datasets.IO;
-using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 
-namespace Vlm.Trainers.Models;
+namespace Vlm.Trainers.Checkpoints;
 
-/// <summary>Builds a <see cref="VlmModel"/> from Hugging Face folders and writes its parts back in their formats.</summary>
-internal static class VlmCheckpoints
+/// <summary>A <see cref="VlmModel"/> built from Hugging Face folders (the bases a model starts from), and its parts written back in their formats.</summary>
+internal static partial class VlmModelFolder
 {
     /// <summary>
     /// The LLM from a folder of any family (<see cref="TextFamilies"/>; a Qwen-7B folder's saved rotary
@@ -22,17 +21,17 @@ internal static class VlmCheckpoints
     /// its projector weights and its <c>vision_feature_layer</c> and select strategy (a fine-tune continues
     /// from it). Otherwise the projector starts from its initialisation.
     /// </summary>
-    public static VlmModel Load(string llmFolder, string visionFolder, long imageTokenId, VisionFeatureOptions? features = null)
+    public static VlmModel FromBases(string llmFolder, string visionFolder, long imageTokenId, VisionFeatureOptions? features = null)
     {
         using var llm = CheckpointFolder.Open(llmFolder);
         using var vision = CheckpointFolder.Open(visionFolder);
-        bool llmIsLlava = LlavaHfFolder.Is(llm.Config), visionIsLlava = LlavaHfFolder.Is(vision.Config);
-        var towerConfig = VisionConfig.From(visionIsLlava ? LlavaHfFolder.Section(vision.Config, "vision_config") : vision.Config);
+        bool llmIsLlava = IsLlava(llm.Config), visionIsLlava = IsLlava(vision.Config);
+        var towerConfig = VisionConfig.From(visionIsLlava ? LlavaSection(vision.Config, "vision_config") : vision.Config);
         if (!visionIsLlava) ExpectedTensor.CheckAll(vision, towerConfig.ExpectedTensors());
-        var languageModel = llmIsLlava ? LlavaHfFolder.LanguageModel(llm.Config) : CausalLanguageModel.Create(llm.Config, llm);
+        var languageModel = llmIsLlava ? LlavaLanguageModel(llm.Config) : CausalLanguageModel.Create(llm.Config, llm);
         if (llmIsLlava)
         {
-            features = LlavaHfFolder.Features(llm.Config);
+            features = LlavaFeatures(llm.Config);
             long llavaImageToken = llm.Config.Int("image_token_index");
             if (llavaImageToken != imageTokenId)
                 throw new CheckpointFormatException(llm.Config.Path, null, $"image_token_index is {llavaImageToken} but the tokenizer's image token is {imageTokenId}; does the tokenizer belong to this LLaVA folder?");
@@ -43,16 +42,16 @@ internal static class VlmCheckpoints
         var isBase = ParameterRoles.IsBase(model);
         bool Adapter(string name) => !isBase(name);
         ModuleWeights.Load(model, llm, "language_model.", llmIsLlava
-            ? LlavaHfFolder.Part("language_model.")
+            ? LlavaPart("language_model.")
             : key => languageModel.Family.IsBuffer(key) ? null : "language_model." + key, Adapter);
         var towerKeys = TowerKeys(visionIsLlava);
         ModuleWeights.Load(model, vision, "vision_tower.", key => towerKeys(key) is { } name ? "vision_tower." + name : null);
         if (llmIsLlava)
         {
-            ModuleWeights.Load(model, llm, "multi_modal_projector.", LlavaHfFolder.Part("multi_modal_projector."));
-            LlavaHfFolder.CheckEveryTensorHasAPart(llm);
+            ModuleWeights.Load(model, llm, "multi_modal_projector.", LlavaPart("multi_modal_projector."));
+            CheckLlavaTensorsHaveParts(llm);
         }
-        if (visionIsLlava) LlavaHfFolder.CheckEveryTensorHasAPart(vision);
+        if (visionIsLlava) CheckLlavaTensorsHaveParts(vision);
         return model;
     }
 
@@ -61,13 +60,13 @@ internal static class VlmCheckpoints
     /// selection that goes with it (a LLaVA folder's own, else LLaVA-1.5's defaults): what caching a
     /// frozen tower's features needs, without loading an LLM.
     /// </summary>
-    public static VisionTower LoadTower(string visionFolder, out VisionFeatureOptions features)
+    public static VisionTower ReadTower(string visionFolder, out VisionFeatureOptions features)
     {
         using var vision = CheckpointFolder.Open(visionFolder);
-        bool isLlava = LlavaHfFolder.Is(vision.Config);
-        var config = VisionConfig.From(isLlava ? LlavaHfFolder.Section(vision.Config, "vision_config") : vision.Config);
+        bool isLlava = IsLlava(vision.Config);
+        var config = VisionConfig.From(isLlava ? LlavaSection(vision.Config, "vision_config") : vision.Config);
         if (!isLlava) ExpectedTensor.CheckAll(vision, config.ExpectedTensors());
-        features = isLlava ? LlavaHfFolder.Features(vision.Config) : new VisionFeatureOptions();
+        features = isLlava ? LlavaFeatures(vision.Config) : new VisionFeatureOptions();
         var tower = new VisionTower(config);
         try
         {
@@ -88,14 +87,14 @@ internal static class VlmCheckpoints
     {
         if (llavaFolder)
         {
-            var part = LlavaHfFolder.Part("vision_tower.");
+            var part = LlavaPart("vision_tower.");
             return key => part(key) is { } name && name.StartsWith("vision_tower.", StringComparison.Ordinal) ? name["vision_tower.".Length..] : null;
         }
         return key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? key : null;
     }
 
     /// <summary>Writes one part of the model as a Hugging Face folder: <c>config.json</c> and <c>model.safetensors</c>.</summary>
-    public static void WriteFolder(torch.nn.Module model, string prefix, JsonObject config, string folder)
+    public static void WriteHfFolder(torch.nn.Module model, string prefix, JsonObject config, string folder)
     {
         Directory.CreateDirectory(folder);
         AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -103,12 +102,12 @@ internal static class VlmCheckpoints
             ParameterRoles.IsBase(model), new Dictionary<string, string> { ["format"] = "pt" });
     }
 
-    /// <summary>The vision tower as a Hugging Face vision-model folder (<c>vision_model.*</c> keys), loadable by <see cref="Load"/>.</summary>
+    /// <summary>The vision tower as a Hugging Face vision-model folder (<c>vision_model.*</c> keys), loadable by <see cref="FromBases"/>.</summary>
     public static void WriteVisionFolder(VlmModel model, string folder) =>
-        WriteFolder(model.VisionTower, "", model.VisionTower.Config.ToJson(), folder);
+        WriteHfFolder(model.VisionTower, "", model.VisionTower.Config.ToJson(), folder);
 
     /// <summary>Loads a folder written by <see cref="WriteVisionFolder"/> (or any CLIP/SigLIP folder of the same size) into the tower.</summary>
-    public static void LoadVisionFolder(VlmModel model, string folder)
+    public static void ReadVisionFolder(VlmModel model, string folder)
     {
         using var vision = CheckpointFolder.Open(folder);
         ModuleWeights.Load(model.VisionTower, vision, "",
@@ -116,10 +115,10 @@ internal static class VlmCheckpoints
     }
 
     /// <summary>The projector's weights with Hugging Face LLaVA's key names (<c>multi_modal_projector.linear_1.weight</c>, ...).</summary>
-    public static void SaveProjector(VlmModel model, string path) =>
+    public static void WriteProjector(VlmModel model, string path) =>
         ModuleWeights.Save(model, path, "multi_modal_projector.", name => name);
 
-    public static void LoadProjector(VlmModel model, string path)
+    public static void ReadProjector(VlmModel model, string path)
     {
         using var file = SafetensorsFile.Open(path);
         ModuleWeights.Load(model, file, "multi_modal_projector.", name => name);
