@@ -4,6 +4,7 @@ using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Data;
 using Vlm.Transforms.Etl;
 using Vlm.Transforms.Images;
+using Vlm.Transforms.Processing;
 using Vlm.Transforms.Shards;
 
 namespace Vlm.Transforms;
@@ -74,6 +75,12 @@ public static class VlmTransformsCatalog
     public static ColumnMappingEstimator<ConversationTokenizerTransformer> TokenizeConversations(this TransformsCatalog catalog,
         ITextTokenizer tokenizer, ChatTemplateOptions? template = null) =>
         new(new ConversationTokenizerTransformer(tokenizer, template));
+
+    /// <summary>Templates and tokenizes <c>conversations</c> with a model's <see cref="VlmProcessor"/> (its text half).</summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="processor">The processor the model reads its inputs through.</param>
+    public static ColumnMappingEstimator<ConversationTokenizerTransformer> TokenizeConversations(this TransformsCatalog catalog, VlmProcessor processor) =>
+        new(new ConversationTokenizerTransformer(processor));
 
     /// <summary>Drops or truncates rows longer than <paramref name="maxLength"/> tokens.</summary>
     /// <param name="catalog">The transforms catalog.</param>

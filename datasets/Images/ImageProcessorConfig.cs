@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Vlm.Datasets.Images;
 
@@ -70,6 +71,33 @@ public sealed record ImageProcessorConfig
         // Python's int(edge * long / short): an exact product, a correctly rounded division, truncation.
         int newLong = (int)((double)((long)edge * longer) / shorter);
         return width <= height ? (newLong, edge) : (edge, newLong);
+    }
+
+    /// <summary>
+    /// The config as Hugging Face's <c>preprocessor_config.json</c>: <see cref="Read"/> gives these values
+    /// back, and transformers' processor of <see cref="ProcessorType"/> reads them.
+    /// </summary>
+    public JsonObject ToJson()
+    {
+        JsonObject Size(int? edge, int? height, int? width) => edge is int e ? new() { ["shortest_edge"] = e } : new() { ["height"] = height, ["width"] = width };
+        var json = new JsonObject
+        {
+            ["image_processor_type"] = ProcessorType,
+            ["do_resize"] = DoResize,
+            ["size"] = Size(ShortestEdge, Height, Width),
+            ["resample"] = (int)Resample,
+        };
+        if (ProcessorType != SiglipType)
+        {
+            json["do_center_crop"] = DoCenterCrop;
+            json["crop_size"] = Size(null, CropHeight, CropWidth);
+        }
+        json["do_rescale"] = DoRescale;
+        json["rescale_factor"] = RescaleFactor;
+        json["do_normalize"] = DoNormalize;
+        json["image_mean"] = new JsonArray([.. ImageMean.Select(v => (JsonNode)v)]);
+        json["image_std"] = new JsonArray([.. ImageStd.Select(v => (JsonNode)v)]);
+        return json;
     }
 
     public static ImageProcessorConfig Read(string path)

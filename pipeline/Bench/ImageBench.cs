@@ -2,6 +2,7 @@ using System.Diagnostics;
 using SkiaSharp;
 using Vlm.Trainers.Models.Vision;
 using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 
 namespace Vlm.Pipeline.Bench;
 
@@ -27,7 +28,7 @@ internal static class ImageBench
             ("SigLIP-384", new VisionConfig { Kind = VisionKind.Siglip, ImageSize = 384, PatchSize = 14 }),
         })
         {
-            var preprocessor = ImagePreprocessor.For(tower, towerFolder: null);
+            var preprocessor = VlmProcessor.ForImages(tower.ImageProcessor(towerFolder: null));
             Trainers.Runtime.AllocatorTuning.Apply(); // as the trainer does before its first batch
             double rate = Rate(files, paths =>
             {

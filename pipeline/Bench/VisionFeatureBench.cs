@@ -5,6 +5,7 @@ using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Vision;
 using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Pipeline.Bench;
@@ -60,7 +61,7 @@ internal static class VisionFeatureBench
             int[] labels = [.. ids.Select((id, t) => t < shape.ImageTokens ? -100 : id)];
             return new TrainingExample(ids, labels, Path.GetFileName(file), $"image-{i}");
         }).ToList();
-        var preprocessor = ImagePreprocessor.For(towerConfig, towerFolder);
+        var preprocessor = VlmProcessor.ForImages(towerConfig.ImageProcessor(towerFolder));
         using (var tower = VlmModelFolder.ReadTower(towerFolder, out var selection))
             VisionFeatureCache.Build(tower, selection, towerFolder, preprocessor, [.. examples.Select(e => (e.ImageSha256!, Path.Combine(folder, "images", e.Image!)))], Path.Combine(folder, "cache"));
         using var decoded = new DecodedImages(preprocessor, Path.Combine(folder, "images"));

@@ -5,6 +5,7 @@ using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Features;
 using Vlm.Trainers.Training;
 using Vlm.Transforms.Data;
+using Vlm.Transforms.Processing;
 using Vlm.Transforms.Shards;
 
 namespace Vlm.Pipeline.Commands;
@@ -38,7 +39,7 @@ internal sealed class CacheFeaturesCommand : ICommand
         var images = DistinctImages(shards, ShardArguments.ImagePath(args, shards));
         if (images.Count == 0) throw new UsageException($"{data}: no row has an image; there is nothing to cache");
         using var tower = VlmModelFolder.ReadTower(vision, out var selection);
-        var preprocessor = ImagePreprocessor.For(tower.Config, vision);
+        var preprocessor = VlmProcessor.ForImages(tower.Config.ImageProcessor(vision));
         var clock = Stopwatch.StartNew();
         VisionFeatureCache.CacheIndex index;
         using (var progress = ProgressReporter.Create(output, "images", images.Count, logEvery: 0))

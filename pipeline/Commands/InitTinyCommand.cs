@@ -36,16 +36,12 @@ internal sealed class InitTinyCommand : ICommand
         if (hidden < 4 || hidden % 4 != 0) throw new UsageException("--hidden must be a positive multiple of 4 (4 attention heads)");
         if (layers < 1) throw new UsageException("--layers must be at least 1");
         if (patch < 1 || image < patch || image % patch != 0) throw new UsageException("--image_size must be a positive multiple of --patch_size");
-        var kind = (args.Value("vision") ?? "clip") switch
-        {
-            "clip" => VisionKind.Clip,
-            "siglip" => VisionKind.Siglip,
-            var other => throw new UsageException($"--vision must be clip or siglip, not '{other}'"),
-        };
+        string visionKind = args.Value("vision") ?? "clip";
+        var kind = VisionConfig.KindNamed(visionKind) ?? throw new UsageException($"--vision must be clip or siglip, not '{visionKind}'");
         string type = args.Value("llm") ?? Defaults.TextModelType;
         var family = TextFamilies.Find(type) ?? throw new UsageException($"--llm must be one of {string.Join(", ", TextFamilies.All.Select(f => f.ModelTypes[0]))}, not '{type}'");
         string? corpus = args.Value("vocabulary_from"), tokenizer = args.Value("tokenizer_from");
-        if (corpus is not null && type != "qwen2") throw new UsageException("--vocabulary_from needs --llm qwen2");
+        if (corpus is not null && !family.HasTrimmedTokenizer) throw new UsageException($"--vocabulary_from needs --llm {TextFamily.WithTrimmedTokenizer}");
         if (corpus is not null && tokenizer is not null) throw new UsageException("--vocabulary_from and --tokenizer_from cannot be combined");
         if (tokenizer is null && !family.HasTinyTokenizer) throw new UsageException($"--llm {type} needs --tokenizer_from: this project ships no {type} tokenizer");
         if (corpus is not null && !File.Exists(corpus)) throw new FileNotFoundException($"{corpus}: no such text file (--vocabulary_from)", corpus);

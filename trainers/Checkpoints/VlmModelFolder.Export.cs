@@ -45,7 +45,7 @@ internal static partial class VlmModelFolder
             ["patch_size"] = tower.PatchSize,
             ["vision_feature_select_strategy"] = model.DropsFirstToken ? "default" : "full",
             // CLIP's class token is one feature beyond the patches; "default" then drops it again.
-            ["num_additional_image_tokens"] = tower.Kind == Models.Vision.VisionKind.Clip ? 1 : 0,
+            ["num_additional_image_tokens"] = tower.HasClassToken ? 1 : 0,
         });
         ExportFile(temp, "chat_template.json", new JsonObject { ["chat_template"] = ChatTemplateJinja.For(spec.Template) });
         ExportFile(temp, "generation_config.json", new JsonObject

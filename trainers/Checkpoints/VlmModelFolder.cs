@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using TorchSharp;
 using Vlm.Datasets.IO;
 using Vlm.Datasets.Tokenizers;
@@ -7,6 +7,7 @@ using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Processing;
 
 namespace Vlm.Trainers.Checkpoints;
 
@@ -75,8 +76,8 @@ internal static partial class VlmModelFolder
         }
     }
 
-    /// <summary>The model of <paramref name="folder"/> on <paramref name="device"/> in <paramref name="dtype"/>, in eval mode, with its tokenizer.</summary>
-    public static (VlmModel Model, VlmModelSpec Spec, ITextTokenizer Tokenizer) Read(string folder, torch.Device device, torch.ScalarType dtype, VlmBaseFolders? bases = null)
+    /// <summary>The model of <paramref name="folder"/> on <paramref name="device"/> in <paramref name="dtype"/>, in eval mode, with its processor (text and images).</summary>
+    public static (VlmModel Model, VlmModelSpec Spec, VlmProcessor Processor) Read(string folder, torch.Device device, torch.ScalarType dtype, VlmBaseFolders? bases = null)
     {
         var spec = ReadSpec(folder, bases);
         foreach (var (what, path) in new[] { ("base LLM", spec.Llm), ("base vision tower", spec.Vision), ("tokenizer", spec.Tokenizer) })
@@ -97,6 +98,6 @@ internal static partial class VlmModelFolder
         LoadProjectorAndAdapter(model, folder, parts, addAdapters: true);
         model.to(device).to(dtype);
         model.eval();
-        return (model, spec, tokenizer);
+        return (model, spec, new VlmProcessor(encoder, model.VisionTower.Config.ImageProcessor(spec.Vision)));
     }
 }

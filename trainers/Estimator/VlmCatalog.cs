@@ -118,8 +118,8 @@ public sealed class VlmCatalog
 
     internal static VlmPredictor ReadPredictor(string folder, TorchSharp.torch.Device device, TensorPrecision precision, VlmBaseFolders? bases = null)
     {
-        var (model, spec, tokenizer) = VlmModelFolder.Read(folder, device, TorchDevice.DType(precision, device), bases);
-        return new VlmPredictor(model, spec, tokenizer) { Folder = folder };
+        var (model, spec, processor) = VlmModelFolder.Read(folder, device, TorchDevice.DType(precision, device), bases);
+        return new VlmPredictor(model, spec, processor) { Folder = folder };
     }
 
     static LoraOptions? Lora(VlmPredictor predictor) =>

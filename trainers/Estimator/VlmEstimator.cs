@@ -1,5 +1,5 @@
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
 using TorchSharp;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Checkpoints;
@@ -9,6 +9,7 @@ using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
 using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Data;
+using Vlm.Transforms.Processing;
 
 namespace Vlm.Trainers.Estimator;
 
@@ -70,7 +71,8 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             model.to(device).to(TorchDevice.DType(options.Precision, device));
             using var ranks = Collectives.Create(options.Distributed, DistributedWorld.FromEnvironment(), cuda: device.type == DeviceType.CUDA);
             VlmTrainer? trainer = null;
-            using var images = BatchImages(options, model);
+            var processor = new VlmProcessor(encoder, model.VisionTower.Config.ImageProcessor(options.VisionPath));
+            using var images = BatchImages(options, model, processor);
             trainer = new VlmTrainer(model, options, images, OnLog, ranks)
             {
                 AfterEval = OnEval,
@@ -99,7 +101,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             string folder = VlmModelFolder.InOutput(options.OutputDir);
             if (ranks.World.IsMain) VlmModelFolder.Write(model, spec, lora, folder);
             ranks.Barrier(); // every rank returns once the model folder is complete
-            return new VlmTransformer(_ml, new VlmPredictor(model, spec, tokenizer) { Folder = folder }, lora, trainer.Log, trainer.EvalLog);
+            return new VlmTransformer(_ml, new VlmPredictor(model, spec, processor) { Folder = folder }, lora, trainer.Log, trainer.EvalLog);
         }
         catch
         {
@@ -118,9 +120,9 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             : null;
 
     /// <summary>A frozen tower's cached features when the options name them, else the images decoded for the tower.</summary>
-    static IBatchImages BatchImages(VlmTrainerOptions options, VlmModel model) => options.VisionFeatures is { } folder
+    static IBatchImages BatchImages(VlmTrainerOptions options, VlmModel model, VlmProcessor processor) => options.VisionFeatures is { } folder
         ? VisionFeatureCache.Open(folder, TowerFingerprint.Of(options.VisionPath, model.Features.Layer, model.DropsFirstToken))
-        : new DecodedImages(ImagePreprocessor.For(model.VisionTower.Config, options.VisionPath), options.ImageRoot);
+        : new DecodedImages(processor, options.ImageRoot);
 
     /// <summary>
     /// Shards from <c>ml.Data.LoadShards</c> carry what they were made with: a template left at its default

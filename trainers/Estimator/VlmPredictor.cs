@@ -4,6 +4,7 @@ using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
 using Vlm.Transforms.Conversations;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Estimator;
@@ -16,25 +17,23 @@ namespace Vlm.Trainers.Estimator;
 internal sealed class VlmPredictor : IDisposable
 {
     readonly ITextTokenizer _tokenizer;
-    readonly ConversationEncoder _encoder;
-    readonly ImagePreprocessor _images;
+    readonly VlmProcessor _processor;
     readonly object _gate = new();
 
-    public VlmPredictor(VlmModel model, VlmModelSpec spec, ITextTokenizer tokenizer, GenerationOptions? generation = null)
+    public VlmPredictor(VlmModel model, VlmModelSpec spec, VlmProcessor processor, GenerationOptions? generation = null)
     {
         Model = model;
         Spec = spec;
-        _tokenizer = tokenizer;
         // What a user types is text: "<|im_start|>system" in a prompt must not become a control token.
-        _encoder = new ConversationEncoder(tokenizer, spec.Template with { SplitSpecialTokens = true });
-        _images = ImagePreprocessor.For(model.VisionTower.Config, spec.Vision);
+        _processor = processor.ForUserText();
+        _tokenizer = processor.Tokenizer;
         _generation = WithStops(generation ?? new GenerationOptions());
     }
 
     GenerationOptions _generation;
 
     GenerationOptions WithStops(GenerationOptions options) =>
-        options.StopTokenIds.Count > 0 ? options : options with { StopTokenIds = [.. _encoder.StopTokenIds.Select(id => (long)id)] };
+        options.StopTokenIds.Count > 0 ? options : options with { StopTokenIds = [.. _processor.Conversations.StopTokenIds.Select(id => (long)id)] };
 
     public VlmModel Model { get; }
     public VlmModelSpec Spec { get; }
@@ -58,7 +57,7 @@ internal sealed class VlmPredictor : IDisposable
         var options = generation ?? Generation;
         if (options.StopTokenIds.Count == 0) options = options with { StopTokenIds = Generation.StopTokenIds };
         var record = Conversation(input);
-        var ids = _encoder.EncodePrompt(record);
+        var ids = _processor.EncodePrompt(record);
         if (ids.Length + options.MaxNewTokens > ContextLength)
             throw new PromptTooLongException($"the conversation is {ids.Length} tokens and {options.MaxNewTokens} more may be generated, over the model's context of {ContextLength}; shorten it or start again");
         lock (_gate)
@@ -88,7 +87,7 @@ internal sealed class VlmPredictor : IDisposable
         var options = generation ?? Generation;
         if (options.StopTokenIds.Count == 0) options = options with { StopTokenIds = Generation.StopTokenIds };
         var records = inputs.Select(Conversation).ToList();
-        var prompts = records.Select(_encoder.EncodePrompt).ToList();
+        var prompts = records.Select(_processor.EncodePrompt).ToList();
         for (int i = 0; i < prompts.Count; i++)
             if (prompts[i].Length + options.MaxNewTokens > ContextLength)
                 throw new PromptTooLongException($"input {i}: the conversation is {prompts[i].Length} tokens and {options.MaxNewTokens} more may be generated, over the model's context of {ContextLength}");
@@ -122,7 +121,7 @@ internal sealed class VlmPredictor : IDisposable
     public int ContextLength => Model.LanguageModel.Settings.ContextLength;
 
     /// <summary>The prompt's length in tokens as <see cref="Answer"/> would encode it (image placeholders included), without running the model.</summary>
-    public int PromptLength(VlmInput input) => _encoder.EncodePrompt(Conversation(input)).Length;
+    public int PromptLength(VlmInput input) => _processor.EncodePrompt(Conversation(input)).Length;
 
     ConversationRecord Conversation(VlmInput input)
     {
@@ -134,8 +133,8 @@ internal sealed class VlmPredictor : IDisposable
     }
 
     Tensor ImagePixels(VlmInput input) => string.IsNullOrEmpty(input.Image)
-        ? _images.Pixels(input.ImageBytes, $"the uploaded image ({input.ImageBytes.Length} bytes)")
-        : _images.Pixels([input.Image]);
+        ? _processor.Pixels(input.ImageBytes, $"the uploaded image ({input.ImageBytes.Length} bytes)")
+        : _processor.Pixels([input.Image]);
 
     public void Dispose() => Model.Dispose();
 

@@ -1,3 +1,5 @@
+using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Features;
@@ -16,12 +18,12 @@ internal interface IBatchImages : IDisposable
 }
 
 /// <summary>Images decoded from files under <paramref name="root"/> and preprocessed for the tower.</summary>
-internal sealed class DecodedImages(Training.ImagePreprocessor preprocessor, string root) : IBatchImages
+internal sealed class DecodedImages(VlmProcessor processor, string root) : IBatchImages
 {
     public Tensor? Load(IReadOnlyList<Training.TrainingExample> rows)
     {
         var paths = rows.Where(e => e.Image is not null).Select(e => Path.Combine(root, e.Image!)).ToList();
-        return paths.Count == 0 ? null : preprocessor.Pixels(paths).DetachFromDisposeScope();
+        return paths.Count == 0 ? null : processor.Pixels(paths).DetachFromDisposeScope();
     }
 
     public void Dispose()

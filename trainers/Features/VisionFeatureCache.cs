@@ -1,9 +1,11 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using Vlm.Datasets.IO;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Vision;
+using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Features;
@@ -56,7 +58,7 @@ internal sealed class VisionFeatureCache : IBatchImages
     /// SHA once) in batches and writes the folder. An existing cache is refused: features are the tower's,
     /// and a half-replaced folder would mix two.
     /// </summary>
-    public static CacheIndex Build(VisionTower tower, VisionFeatureOptions selection, string visionFolder, Training.ImagePreprocessor preprocessor,
+    public static CacheIndex Build(VisionTower tower, VisionFeatureOptions selection, string visionFolder, VlmProcessor processor,
         IReadOnlyList<(string Sha256, string Path)> images, string folder, int batchSize = 16, Action<int, int>? progress = null)
     {
         if (File.Exists(Path.Combine(folder, IndexFileName)))
@@ -89,7 +91,7 @@ internal sealed class VisionFeatureCache : IBatchImages
                 using (var scope = NewDisposeScope())
                 using (no_grad())
                 {
-                    var pixels = preprocessor.Pixels([.. batch.Select(b => b.Path)]).to(weight.device).to(weight.dtype);
+                    var pixels = processor.Pixels([.. batch.Select(b => b.Path)]).to(weight.device).to(weight.dtype);
                     var features = tower.Features(pixels, selection.Layer, drop).to(float16).cpu();
                     for (int i = 0; i < batch.Count; i++) pending.Add(new(batch[i].Sha256, features[i].clone().DetachFromDisposeScope()));
                 }

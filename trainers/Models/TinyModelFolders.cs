@@ -65,12 +65,10 @@ public static class TinyModelFolders
     public static (string Llm, string Vision) Write(string folder, TinyModelOptions options)
     {
         string llm = Path.Combine(folder, LlmFolder), vision = Path.Combine(folder, VisionFolder);
-        var tower = new VisionConfig
+        var tower = VisionConfig.Of(options.Vision) with
         {
-            Kind = options.Vision, HiddenSize = options.VisionHiddenSize, IntermediateSize = options.VisionIntermediateSize, NumHiddenLayers = options.VisionLayers,
+            HiddenSize = options.VisionHiddenSize, IntermediateSize = options.VisionIntermediateSize, NumHiddenLayers = options.VisionLayers,
             NumAttentionHeads = options.VisionHeads, ImageSize = options.ImageSize, PatchSize = options.PatchSize,
-            HiddenAct = options.Vision == VisionKind.Clip ? "quick_gelu" : "gelu_pytorch_tanh",
-            LayerNormEps = options.Vision == VisionKind.Clip ? 1e-5 : 1e-6,
         };
         var family = TextFamilies.Find(options.TextModelType)
             ?? throw new ArgumentException($"LLM type '{options.TextModelType}' is not one of {string.Join(", ", TextFamilies.All.Select(f => f.ModelTypes[0]))}");
@@ -86,8 +84,8 @@ public static class TinyModelFolders
         }
         else if (options.VocabularyCorpus is { } corpus)
         {
-            if (family != Qwen2Family.Instance) throw new ArgumentException($"a trimmed vocabulary needs a qwen2 LLM, not '{options.TextModelType}'");
-            vocabulary = TokenizerTrim.Write(BuiltInTokenizer.Folder, corpus, llm);
+            if (!family.HasTrimmedTokenizer) throw new ArgumentException($"a trimmed vocabulary needs a {TextFamily.WithTrimmedTokenizer} LLM, not '{options.TextModelType}'");
+            vocabulary = family.WriteTrimmedTokenizer(llm, corpus);
         }
         torch.manual_seed(options.Seed);
         using var model = new VlmModel(tower, family.Tiny(options, vocabulary), imageTokenId: 0);
@@ -96,7 +94,7 @@ public static class TinyModelFolders
         VlmModelFolder.WriteHfFolder(model.LanguageModel, "", model.LanguageModel.ConfigJson(), llm);
         if (options.VocabularyCorpus is null && options.TokenizerFrom is null) family.WriteTinyTokenizer(llm, options);
         VlmModelFolder.WriteVisionFolder(model, vision);
-        AtomicFile.WriteAllText(Path.Combine(vision, "preprocessor_config.json"), Preprocessor(tower).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(vision, "preprocessor_config.json"), tower.ImageProcessor(towerFolder: null).ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return (llm, vision);
     }
 
@@ -121,23 +119,4 @@ public static class TinyModelFolders
             else if (name.EndsWith("bias", StringComparison.Ordinal)) p.zero_();
         }
     }
-
-    static JsonObject Preprocessor(VisionConfig tower) => tower.Kind == VisionKind.Clip
-        ? new JsonObject
-        {
-            ["image_processor_type"] = "CLIPImageProcessor",
-            ["do_resize"] = true, ["size"] = new JsonObject { ["shortest_edge"] = tower.ImageSize },
-            ["do_center_crop"] = true, ["crop_size"] = new JsonObject { ["height"] = tower.ImageSize, ["width"] = tower.ImageSize },
-            ["do_normalize"] = true,
-            ["image_mean"] = new JsonArray(0.48145466, 0.4578275, 0.40821073),
-            ["image_std"] = new JsonArray(0.26862954, 0.26130258, 0.27577711),
-        }
-        : new JsonObject
-        {
-            ["image_processor_type"] = "SiglipImageProcessor",
-            ["do_resize"] = true, ["size"] = new JsonObject { ["height"] = tower.ImageSize, ["width"] = tower.ImageSize },
-            ["do_normalize"] = true,
-            ["image_mean"] = new JsonArray(0.5, 0.5, 0.5),
-            ["image_std"] = new JsonArray(0.5, 0.5, 0.5),
-        };
 }

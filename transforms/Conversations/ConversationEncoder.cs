@@ -47,7 +47,7 @@ public sealed class ConversationEncoder
     /// <summary>The id the model replaces with image features.</summary>
     public int ImageTokenId => _imageToken;
 
-    internal ITextTokenizer Tokenizer => _tokenizer;
+    public ITextTokenizer Tokenizer => _tokenizer;
 
     int Special(string token) => _tokenizer.SpecialTokenId(token)
         ?? throw new ArgumentException($"the tokenizer has no {token} token, which the {_template.Name} chat format needs");

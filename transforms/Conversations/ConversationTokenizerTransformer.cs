@@ -1,14 +1,16 @@
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
 using Vlm.Datasets.Sources;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Transforms.Data;
+using Vlm.Transforms.Processing;
 
 namespace Vlm.Transforms.Conversations;
 
 /// <summary>
 /// Templates and tokenizes each row's conversation into <c>text</c>,
-/// <c>input_ids</c>, <c>labels</c> and <c>num_image_tokens</c> (see <see cref="ConversationEncoder"/>).
+/// <c>input_ids</c>, <c>labels</c> and <c>num_image_tokens</c> through a <see cref="VlmProcessor"/>
+/// (its text half: the ETL keeps images as references, made into pixels when a model reads them).
 /// Templating and tokenization are one step because labels are decided at the token boundaries of
 /// the template. A record with an image but no <c>&lt;image&gt;</c> tag gets the image before its
 /// first question, as LLaVA's own preprocessing puts it. A conversation that cannot be trained on
@@ -18,23 +20,30 @@ namespace Vlm.Transforms.Conversations;
 /// </summary>
 public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
 {
-    readonly ConversationEncoder _encoder;
+    readonly VlmProcessor _processor;
     readonly int _maxTokens;
 
     /// <param name="maxTokens">stop tokenizing a conversation once it is longer than this (a length policy after this step drops or cuts it anyway)</param>
     public ConversationTokenizerTransformer(ITextTokenizer tokenizer, ChatTemplateOptions? template = null, int maxTokens = int.MaxValue)
+        : this(new VlmProcessor(tokenizer, template ?? new ChatTemplateOptions()), maxTokens)
     {
-        _encoder = new ConversationEncoder(tokenizer, template ?? new ChatTemplateOptions());
-        Template = _encoder.Template;
+    }
+
+    /// <param name="processor">the model's processor; only its text half is used</param>
+    /// <param name="maxTokens">stop tokenizing a conversation once it is longer than this (a length policy after this step drops or cuts it anyway)</param>
+    public ConversationTokenizerTransformer(VlmProcessor processor, int maxTokens = int.MaxValue)
+    {
+        _processor = processor;
+        Template = processor.Conversations.Template;
         _maxTokens = maxTokens >= 1 ? maxTokens : throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must be positive");
     }
 
     public ChatTemplateOptions Template { get; }
 
-    internal ITextTokenizer Tokenizer => _encoder.Tokenizer;
+    internal ITextTokenizer Tokenizer => _processor.Tokenizer;
 
     /// <summary>The id that marks image positions in <c>input_ids</c>.</summary>
-    public int ImageTokenId => _encoder.ImageTokenId;
+    public int ImageTokenId => _processor.ImageTokenId;
 
     public override IReadOnlyList<OutputColumn> Outputs { get; } =
     [
@@ -89,6 +98,6 @@ public sealed class ConversationTokenizerTransformer : ColumnMappingTransformer
         bool hasImage = image().Length > 0;
         var (turns, reason) = conversation(hasImage ? 1 : 0);
         if (turns is null) return (null, reason!);
-        return (_encoder.Encode(new ConversationRecord("", hasImage ? image() : null, turns).WithImageTag(), _maxTokens), "");
+        return (_processor.Encode(new ConversationRecord("", hasImage ? image() : null, turns).WithImageTag(), _maxTokens), "");
     }
 }

@@ -84,4 +84,31 @@ public class ImageProcessorConfigTests : IDisposable
         Assert.False(config.DoResize);
         Assert.Null(config.FixedOutputSize);
     }
+
+    public static TheoryData<string> WrittenConfigs => ["clip16", "siglip384", "bilinear-uncropped", "siglip-no-normalise"];
+
+    static ImageProcessorConfig Named(string name) => name switch
+    {
+        "clip16" => ImageProcessorConfig.Clip(16),
+        "siglip384" => ImageProcessorConfig.Siglip(384),
+        "bilinear-uncropped" => ImageProcessorConfig.Clip(20) with { Resample = ResampleFilter.Bilinear, DoCenterCrop = false, ImageMean = [0.1, 0.2, 0.3], ImageStd = [0.4, 0.5, 0.6] },
+        "siglip-no-normalise" => ImageProcessorConfig.Siglip(32) with { Height = 32, Width = 48, DoNormalize = false, DoRescale = false, Resample = ResampleFilter.Lanczos },
+        _ => throw new ArgumentException(name),
+    };
+
+    [Theory]
+    [MemberData(nameof(WrittenConfigs))]
+    public void A_written_config_reads_back_as_the_same_processor(string name)
+    {
+        var config = Named(name);
+        string path = _root.File(name + ".json");
+        File.WriteAllText(path, config.ToJson().ToJsonString());
+        var read = ImageProcessorConfig.Read(path);
+        // The records compare their arrays by reference: the statistics are compared apart.
+        double[] apart = [];
+        Assert.Equal(config with { Source = path, ImageMean = apart, ImageStd = apart }, read with { ImageMean = apart, ImageStd = apart });
+        Assert.Equal(config.ImageMean, read.ImageMean);
+        Assert.Equal(config.ImageStd, read.ImageStd);
+        Assert.Equal(config.FixedOutputSize, read.FixedOutputSize);
+    }
 }

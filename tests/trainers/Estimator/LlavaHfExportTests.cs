@@ -6,6 +6,7 @@ using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models.Lora;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Estimator;
@@ -74,7 +75,8 @@ public class LlavaHfExportTests : IDisposable
             Assert.True(allclose(actual, expected, rtol: 1e-4, atol: 1e-5), $"max difference {(actual - expected).abs().max().item<float>()}");
         }
 
-        using var again = new VlmPredictor(loaded, predictor.Spec, QwenTokenizer.Load(predictor.Spec.Tokenizer), predictor.Generation with { MaxNewTokens = 8 });
+        using var again = new VlmPredictor(loaded, predictor.Spec,
+            new VlmProcessor(QwenTokenizer.Load(predictor.Spec.Tokenizer), predictor.Spec.Template, loaded.VisionTower.Config.ImageProcessor(predictor.Spec.Vision)), predictor.Generation with { MaxNewTokens = 8 });
         var question = new VlmInput { Image = _root.File("shape.png"), Prompt = "What shape is in the image?" };
         Assert.Equal(predictor.Answer(question, generation: again.Generation), again.Answer(question));
     }

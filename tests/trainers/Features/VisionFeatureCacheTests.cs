@@ -5,6 +5,7 @@ using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Features;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Features;
@@ -42,7 +43,7 @@ public class VisionFeatureCacheTests : IDisposable
         using (var loaded = VlmModelFolder.ReadTower(tower, out var selection))
         {
             var images = rows.Where(r => r.Image is not null).DistinctBy(r => r.ImageSha256).Select(r => (r.ImageSha256!, _root.File(r.Image!))).ToList();
-            VisionFeatureCache.Build(loaded, selection, tower, ImagePreprocessor.For(loaded.Config, tower), images, _root.File("features"), batchSize);
+            VisionFeatureCache.Build(loaded, selection, tower, VlmProcessor.ForImages(loaded.Config.ImageProcessor(tower)), images, _root.File("features"), batchSize);
         }
         return (model, tower, VisionFeatureCache.Open(_root.File("features"), TowerFingerprint.Of(tower, model.Features.Layer, model.DropsFirstToken)));
     }
@@ -64,7 +65,7 @@ public class VisionFeatureCacheTests : IDisposable
         using var _ = model;
         using var __ = cache;
         Assert.Equal(3, cache.Images);
-        var decoded = new DecodedImages(ImagePreprocessor.For(model.VisionTower.Config, tower), _root.Path);
+        var decoded = new DecodedImages(VlmProcessor.ForImages(model.VisionTower.Config.ImageProcessor(tower)), _root.Path);
 
         float fromPixels = Loss(model, rows, decoded), fromCache = Loss(model, rows, cache);
         float rounded;
@@ -100,7 +101,7 @@ public class VisionFeatureCacheTests : IDisposable
         Assert.Contains("image_sha256", unhashed.Message);
 
         using var loaded = VlmModelFolder.ReadTower(tower, out var selection);
-        Assert.Throws<IOException>(() => VisionFeatureCache.Build(loaded, selection, tower, ImagePreprocessor.For(loaded.Config, tower),
+        Assert.Throws<IOException>(() => VisionFeatureCache.Build(loaded, selection, tower, VlmProcessor.ForImages(loaded.Config.ImageProcessor(tower)),
             [("sha-0", _root.File("img0.png"))], _root.File("features")));
     }
 }

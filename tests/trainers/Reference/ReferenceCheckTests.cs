@@ -2,10 +2,12 @@ using System.Text.Json.Nodes;
 using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Checkpoints;
-using Vlm.Trainers.Models;
-using Vlm.Trainers.Models.Qwen;
 using Vlm.Trainers.Models.Qwen2;
+using Vlm.Trainers.Models.Qwen;
 using Vlm.Trainers.Models.Vision;
+using Vlm.Trainers.Models;
+using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Reference;
@@ -101,7 +103,7 @@ public class ReferenceCheckTests : IDisposable
         Directory.CreateDirectory(processor);
         File.Copy(Path.Combine(vision, "preprocessor_config.json"), Path.Combine(processor, "preprocessor_config.json"));
         File.WriteAllBytes(Path.Combine(processor, "red.png"), new Vlm.Datasets.Synthetic.ShapeScene("circle", "red", "large", "center").ToPng(20));
-        var preprocessor = Vlm.Trainers.Training.ImagePreprocessor.FromProcessorConfig(Path.Combine(processor, "preprocessor_config.json"));
+        var preprocessor = VlmProcessor.ForImages(Vlm.Datasets.Images.ImageProcessorConfig.Read(Path.Combine(processor, "preprocessor_config.json")));
         WriteFixture(processor, "image-processor", [], [("pixel_values_red.png", preprocessor.Pixels([Path.Combine(processor, "red.png")]))],
             new JsonObject { ["images"] = new JsonArray("red.png") });
 

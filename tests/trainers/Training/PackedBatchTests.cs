@@ -5,10 +5,11 @@ using Vlm.Trainers.Features;
 using Vlm.Trainers.Models.Llama;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Modules;
-using Vlm.Trainers.Models.Qwen;
 using Vlm.Trainers.Models.Qwen2;
+using Vlm.Trainers.Models.Qwen;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Training;
@@ -90,7 +91,7 @@ public class PackedBatchTests : IDisposable
     {
         using var model = Model(family);
         var examples = Examples(3);
-        var images = new DecodedImages(ImagePreprocessor.For(model.VisionTower.Config, null), _images.Path);
+        var images = new DecodedImages(VlmProcessor.ForImages(model.VisionTower.Config.ImageProcessor(null)), _images.Path);
         List<TorchSharp.Modules.Parameter> trainable = [.. model.Projector.parameters(), .. model.LanguageModel.parameters()]; // the tower is frozen
 
         (float Loss, long Tokens, float[][] Gradients, TrainingBatch Batch) Run(bool pack)

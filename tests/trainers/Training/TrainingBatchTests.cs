@@ -3,6 +3,7 @@ using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Features;
 using Vlm.Trainers.Models.Vision;
 using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Training;
@@ -19,7 +20,7 @@ public class TrainingBatchTests : IDisposable
     {
         TestImages.Write(_images.File("red.png"), 20, 12, color: SKColors.Red);
         TestImages.Write(_images.File("blue.png"), 12, 20, color: SKColors.Blue);
-        var preprocessor = ImagePreprocessor.For(new VisionConfig { Kind = VisionKind.Siglip, ImageSize = 16, PatchSize = 8 }, null);
+        var preprocessor = VlmProcessor.ForImages(new VisionConfig { Kind = VisionKind.Siglip, ImageSize = 16, PatchSize = 8 }.ImageProcessor(null));
         TrainingExample[] examples = [new([1, 2], [-100, 2], "red.png"), new([3], [3], null), new([4, 5, 6], [-100, -100, 6], "blue.png")];
         float[] expected;
         using (var direct = preprocessor.Pixels([_images.File("red.png"), _images.File("blue.png")])) expected = direct.data<float>().ToArray();

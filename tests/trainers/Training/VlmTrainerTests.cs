@@ -1,10 +1,11 @@
-using TorchSharp;
 using SkiaSharp;
+using TorchSharp;
 using Vlm.Tests.TestSupport;
 using Vlm.Tests.Trainers.Models;
-using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Features;
+using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 
 namespace Vlm.Tests.Trainers.Training;
@@ -52,7 +53,7 @@ public class VlmTrainerTests : IDisposable
     };
 
     VlmTrainer Trainer(VlmModel model, VlmTrainerOptions options, Action<int>? afterStep = null) =>
-        new(model, options, new DecodedImages(ImagePreprocessor.For(model.VisionTower.Config, null), options.ImageRoot)) { AfterStep = afterStep };
+        new(model, options, new DecodedImages(VlmProcessor.ForImages(model.VisionTower.Config.ImageProcessor(null)), options.ImageRoot)) { AfterStep = afterStep };
 
     [Fact]
     public void Full_training_lowers_the_loss_and_answers_by_colour()
@@ -64,7 +65,7 @@ public class VlmTrainerTests : IDisposable
         Assert.True(trainer.Log[^1].Loss < trainer.Log[0].Loss / 4, $"loss {trainer.Log[0].Loss} -> {trainer.Log[^1].Loss}");
 
         var batch = TrainingBatch.Create(examples.Take(3).Select(e => e with { InputIds = e.InputIds[..^2] }).ToList(),
-            new DecodedImages(ImagePreprocessor.For(model.VisionTower.Config, null), _images.Path));
+            new DecodedImages(VlmProcessor.ForImages(model.VisionTower.Config.ImageProcessor(null)), _images.Path));
         var (ids, keep, _, pixels) = batch.ToTensors(CPU);
         var answers = AnswerGenerator.Generate(model, ids, keep, pixels, new GenerationOptions { MaxNewTokens = 1 });
         Assert.Equal([[10L], [11L], [12L]], answers);

@@ -16,7 +16,7 @@ internal sealed record VisionFeatureOptions
     public bool? DropFirstToken { get; init; }
 
     /// <summary>Whether <paramref name="tower"/>'s first token is dropped under these options.</summary>
-    public bool DropsFirstToken(VisionConfig tower) => DropFirstToken ?? tower.Kind == VisionKind.Clip;
+    public bool DropsFirstToken(VisionConfig tower) => DropFirstToken ?? tower.HasClassToken;
 
     /// <summary>Image features (image tokens) per image from <paramref name="tower"/> under these options.</summary>
     public int TokensPerImage(VisionConfig tower) => tower.NumPositions - (DropsFirstToken(tower) ? 1 : 0);

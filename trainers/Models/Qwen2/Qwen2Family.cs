@@ -31,4 +31,8 @@ internal sealed class Qwen2Family : TextFamily<Qwen2Config>
         foreach (var file in new[] { TokenizerFolder.TokenizerJson, TokenizerFolder.TokenizerConfigJson })
             File.Copy(Path.Combine(BuiltInTokenizer.Folder, file), Path.Combine(folder, file), overwrite: true);
     }
+
+    public override bool HasTrimmedTokenizer => true;
+
+    public override int WriteTrimmedTokenizer(string folder, IReadOnlyCollection<string> corpus) => TokenizerTrim.Write(BuiltInTokenizer.Folder, corpus, folder);
 }

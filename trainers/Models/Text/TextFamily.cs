@@ -33,6 +33,16 @@ internal abstract class TextFamily
     /// <summary>Writes the tokenizer files a tiny folder of this family carries, when its vocabulary was not trimmed to a corpus.</summary>
     public abstract void WriteTinyTokenizer(string folder, TinyModelOptions options);
 
+    /// <summary>Whether the family's tiny tokenizer can be cut to a corpus's tokens (<see cref="WriteTrimmedTokenizer"/>), so a tiny model's head costs next to nothing.</summary>
+    public virtual bool HasTrimmedTokenizer => false;
+
+    /// <summary>Writes the family's tiny tokenizer trimmed to the tokens of <paramref name="corpus"/> into <paramref name="folder"/>; returns its vocabulary size.</summary>
+    public virtual int WriteTrimmedTokenizer(string folder, IReadOnlyCollection<string> corpus) =>
+        throw new NotSupportedException($"the {this} family has no trimmed tokenizer");
+
+    /// <summary>The registered families with a trimmed tokenizer, for messages.</summary>
+    public static string WithTrimmedTokenizer => string.Join(" or ", TextFamilies.All.Where(f => f.HasTrimmedTokenizer));
+
     public override string ToString() => ModelTypes[0];
 }
 

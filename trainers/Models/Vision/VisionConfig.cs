@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Vlm.Datasets.Images;
 using Vlm.Trainers.Checkpoints;
 
 namespace Vlm.Trainers.Models.Vision;
@@ -27,7 +28,26 @@ internal sealed record VisionConfig
     public string HiddenAct { get; init; } = "quick_gelu";
 
     public int NumPatches => (ImageSize / PatchSize) * (ImageSize / PatchSize);
-    public int NumPositions => NumPatches + (Kind == VisionKind.Clip ? 1 : 0);
+    /// <summary>Whether the tower puts a class token before the patches (CLIP does, SigLIP does not): LLaVA's "default" feature selection drops it.</summary>
+    public bool HasClassToken => Kind == VisionKind.Clip;
+    public int NumPositions => NumPatches + (HasClassToken ? 1 : 0);
+
+    /// <summary>A family's <c>model_type</c> (<c>clip</c>, <c>clip_vision_model</c>, <c>siglip</c>, <c>siglip_vision_model</c>) as its kind, or null.</summary>
+    public static VisionKind? KindNamed(string? modelType) => modelType switch
+    {
+        "clip" or "clip_vision_model" => VisionKind.Clip,
+        "siglip" or "siglip_vision_model" => VisionKind.Siglip,
+        _ => null,
+    };
+
+    /// <summary>The family's config with transformers' defaults (<c>CLIPVisionConfig()</c>, <c>SiglipVisionConfig()</c>).</summary>
+    public static VisionConfig Of(VisionKind kind) => new()
+    {
+        Kind = kind, HiddenSize = 768, IntermediateSize = 3072, NumHiddenLayers = 12, NumAttentionHeads = 12, ImageSize = 224,
+        PatchSize = kind == VisionKind.Clip ? 32 : 16,
+        LayerNormEps = kind == VisionKind.Clip ? 1e-5 : 1e-6,
+        HiddenAct = kind == VisionKind.Clip ? "quick_gelu" : "gelu_pytorch_tanh",
+    };
 
     /// <summary>Tensors the checkpoint must hold as this config describes them (checked before the tower is built).</summary>
     public IEnumerable<ExpectedTensor> ExpectedTensors() =>
@@ -42,24 +62,19 @@ internal sealed record VisionConfig
     {
         string type = config.String("model_type", "")!;
         var section = config.Section("vision_config") ?? config;
-        var kind = type switch
+        var kind = KindNamed(type) ?? throw new CheckpointFormatException(config.Path, null, $"model_type '{type}' is not a CLIP or SigLIP checkpoint");
+        var d = Of(kind);
+        var c = d with
         {
-            "clip" or "clip_vision_model" => VisionKind.Clip,
-            "siglip" or "siglip_vision_model" => VisionKind.Siglip,
-            _ => throw new CheckpointFormatException(config.Path, null, $"model_type '{type}' is not a CLIP or SigLIP checkpoint"),
-        };
-        var c = new VisionConfig
-        {
-            Kind = kind,
-            HiddenSize = section.Count("hidden_size", 768),
-            IntermediateSize = section.Count("intermediate_size", 3072),
-            NumHiddenLayers = section.Count("num_hidden_layers", 12),
-            NumAttentionHeads = section.Count("num_attention_heads", 12),
-            ImageSize = section.Count("image_size", 224),
-            PatchSize = section.Count("patch_size", kind == VisionKind.Clip ? 32 : 16),
-            NumChannels = section.Count("num_channels", 3),
-            LayerNormEps = section.Double("layer_norm_eps", kind == VisionKind.Clip ? 1e-5 : 1e-6),
-            HiddenAct = section.String("hidden_act", kind == VisionKind.Clip ? "quick_gelu" : "gelu_pytorch_tanh")!,
+            HiddenSize = section.Count("hidden_size", d.HiddenSize),
+            IntermediateSize = section.Count("intermediate_size", d.IntermediateSize),
+            NumHiddenLayers = section.Count("num_hidden_layers", d.NumHiddenLayers),
+            NumAttentionHeads = section.Count("num_attention_heads", d.NumAttentionHeads),
+            ImageSize = section.Count("image_size", d.ImageSize),
+            PatchSize = section.Count("patch_size", d.PatchSize),
+            NumChannels = section.Count("num_channels", d.NumChannels),
+            LayerNormEps = section.Double("layer_norm_eps", d.LayerNormEps),
+            HiddenAct = section.String("hidden_act", d.HiddenAct)!,
         };
         if (c.HiddenSize % c.NumAttentionHeads != 0)
             throw new CheckpointFormatException(config.Path, null, $"hidden_size {c.HiddenSize} is not a multiple of num_attention_heads {c.NumAttentionHeads}");
@@ -84,4 +99,18 @@ internal sealed record VisionConfig
         ["hidden_act"] = HiddenAct,
         ["torch_dtype"] = "float32",
     };
+
+    /// <summary>
+    /// The tower's image processor: the folder's <c>preprocessor_config.json</c> when it has one, else
+    /// CLIP's or SigLIP's published values at the tower's image size. Its output must be the tower's input size.
+    /// </summary>
+    public ImageProcessorConfig ImageProcessor(string? towerFolder)
+    {
+        string? file = towerFolder is null ? null : Path.Combine(towerFolder, "preprocessor_config.json");
+        var config = file is not null && File.Exists(file) ? ImageProcessorConfig.Read(file)
+            : Kind == VisionKind.Clip ? ImageProcessorConfig.Clip(ImageSize) : ImageProcessorConfig.Siglip(ImageSize);
+        if (config.FixedOutputSize is { } size && size != (ImageSize, ImageSize))
+            throw new InvalidDataException($"{config.Source}: the processor makes {size.Height} x {size.Width} images but the tower's image_size is {ImageSize}");
+        return config;
+    }
 }

@@ -2,11 +2,12 @@ using SkiaSharp;
 using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Models.Vision;
 using Vlm.Trainers.Training;
+using Vlm.Transforms.Processing;
 
 namespace Vlm.Tests.Trainers.Training;
 
-/// <summary>The tower's preprocessing: normalisation, CLIP's centre crop against SigLIP's squash, channel order, bad files.</summary>
-public class ImagePreprocessorTests : IDisposable
+/// <summary>A processor's images as the tower's input: normalisation, CLIP's centre crop against SigLIP's squash, channel order, bad files.</summary>
+public class PixelTensorsTests : IDisposable
 {
     readonly TempFolder _root = new();
 
@@ -41,7 +42,7 @@ public class ImagePreprocessorTests : IDisposable
     [Fact]
     public void Clip_keeps_the_centre_square_and_normalises_with_its_mean_and_std()
     {
-        var clip = ImagePreprocessor.For(new VisionConfig { Kind = VisionKind.Clip, ImageSize = 16, PatchSize = 8 }, null);
+        var clip = VlmProcessor.ForImages(new VisionConfig { Kind = VisionKind.Clip, ImageSize = 16, PatchSize = 8 }.ImageProcessor(null));
         var pixels = Values(clip.Pixels([Stripes()]));
         Assert.Equal(3 * 16 * 16, pixels.Length);
         // Resized to 32 x 16 (6.25 source pixels an output pixel), then columns 8..23 kept: the source's green
@@ -60,7 +61,7 @@ public class ImagePreprocessorTests : IDisposable
     [Fact]
     public void Siglip_squashes_the_whole_image_so_red_stays_left_and_blue_right()
     {
-        var siglip = ImagePreprocessor.For(new VisionConfig { Kind = VisionKind.Siglip, ImageSize = 16, PatchSize = 8 }, null);
+        var siglip = VlmProcessor.ForImages(new VisionConfig { Kind = VisionKind.Siglip, ImageSize = 16, PatchSize = 8 }.ImageProcessor(null));
         var pixels = Values(siglip.Pixels([Stripes()]));
         Assert.Equal(1f, At(pixels, 16, 0, 8, 1), 2); // red: (1 - 0.5) / 0.5
         Assert.Equal(-1f, At(pixels, 16, 2, 8, 1), 2);
@@ -72,7 +73,7 @@ public class ImagePreprocessorTests : IDisposable
     [Fact]
     public void Encoded_bytes_give_the_same_values_as_their_file_and_bad_bytes_are_named()
     {
-        var clip = ImagePreprocessor.For(new VisionConfig { ImageSize = 16, PatchSize = 8 }, null);
+        var clip = VlmProcessor.ForImages(new VisionConfig { ImageSize = 16, PatchSize = 8 }.ImageProcessor(null));
         string file = Stripes();
         Assert.Equal(Values(clip.Pixels([file])), Values(clip.Pixels(File.ReadAllBytes(file), "upload")));
         var e = Assert.Throws<InvalidDataException>(() => clip.Pixels("not a picture"u8.ToArray(), "the upload"));
@@ -84,7 +85,7 @@ public class ImagePreprocessorTests : IDisposable
     {
         string notes = _root.File("notes.png");
         File.WriteAllText(notes, "not a picture");
-        var clip = ImagePreprocessor.For(new VisionConfig { ImageSize = 16, PatchSize = 8 }, null);
+        var clip = VlmProcessor.ForImages(new VisionConfig { ImageSize = 16, PatchSize = 8 }.ImageProcessor(null));
         var e = Assert.Throws<InvalidDataException>(() => clip.Pixels([notes]));
         Assert.Contains("notes.png: the image cannot be read", e.Message);
         Assert.Throws<FileNotFoundException>(() => clip.Pixels([_root.File("missing.png")]));
