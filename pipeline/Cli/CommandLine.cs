@@ -3,12 +3,15 @@ namespace Vlm.Pipeline.Cli;
 /// <summary>
 /// Parsed command-line options: <c>--name value</c>, <c>--name=value</c> and bare flags. Names are
 /// accepted as <c>--snake_case</c> or <c>--kebab-case</c> (the original scripts use snake_case).
+/// An option left out reads as the default its declaration shows in <c>--help</c>
+/// (<see cref="ValueOrDefault"/>, <see cref="Int(string)"/>, <see cref="Double(string)"/>), so a default is written once.
 /// </summary>
 internal sealed class CommandLine
 {
     readonly Dictionary<string, string?> _options;
+    readonly Dictionary<string, CommandOption> _declared;
 
-    CommandLine(Dictionary<string, string?> options) => _options = options;
+    CommandLine(Dictionary<string, string?> options, Dictionary<string, CommandOption> declared) => (_options, _declared) = (options, declared);
 
     public static string Canonical(string name) => name.Replace('-', '_');
 
@@ -49,7 +52,7 @@ internal sealed class CommandLine
             }
             if (!options.TryAdd(key, value)) throw new UsageException($"--{name} is given twice");
         }
-        return new CommandLine(options);
+        return new CommandLine(options, known);
     }
 
     /// <summary>Throws when an option the command requires is absent (checked after --help is handled).</summary>
@@ -66,9 +69,36 @@ internal sealed class CommandLine
 
     public string Required(string name) => Value(name) ?? throw new UsageException($"--{name} is required");
 
+    /// <summary>The option's value, or the default its declaration shows.</summary>
+    public string ValueOrDefault(string name) => Value(name) ?? Declared(name);
+
     public int Int(string name, int fallback) => Integer(name, fallback);
 
+    /// <summary>The option's value, or the default its declaration shows, as an integer.</summary>
+    public int Int(string name) => Integer(name, DeclaredNumber(name, int.Parse));
+
     public long Long(string name, long fallback) => Integer(name, fallback);
+
+    /// <summary>The option's value, or the default its declaration shows, as a number.</summary>
+    public double Double(string name) => Double(name, DeclaredNumber(name, double.Parse));
+
+    /// <summary>A programming error when the command asks for a default it does not declare.</summary>
+    string Declared(string name) =>
+        _declared.TryGetValue(Canonical(name), out var option) && option.Default is { } text ? text
+            : throw new InvalidOperationException($"--{name} declares no default");
+
+    T DeclaredNumber<T>(string name, Func<string, IFormatProvider, T> parse)
+    {
+        string text = Declared(name);
+        try
+        {
+            return parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (FormatException)
+        {
+            throw new InvalidOperationException($"--{name}'s declared default '{text}' is not a number");
+        }
+    }
 
     T Integer<T>(string name, T fallback) where T : System.Numerics.IBinaryInteger<T>
     {

@@ -26,7 +26,7 @@ internal static class DeviceArguments
     public static MLContext Context(CommandLine args, int? seed = null)
     {
         var ml = new MLContext(seed);
-        string given = args.Value(Device.Name) ?? "auto";
+        string given = args.ValueOrDefault(Device.Name);
         bool auto = given.Equals("auto", StringComparison.OrdinalIgnoreCase);
         ml.GpuDeviceId = auto ? LocalRank : CudaIndex(given);
         ml.FallbackToCpu = auto || ml.GpuDeviceId is null;
@@ -39,7 +39,7 @@ internal static class DeviceArguments
     /// </summary>
     public static torch.Device Explicit(CommandLine args)
     {
-        string given = args.Value(Device.Name) ?? "cpu";
+        string given = args.ValueOrDefault(Device.Name);
         if (given.Equals("auto", StringComparison.OrdinalIgnoreCase)) throw new UsageException("--device must be cpu, cuda or cuda:N here");
         if (CudaIndex(given) is not { } id) return torch.CPU;
         Vlm.Trainers.Runtime.TorchRuntime.EnsureLoaded();

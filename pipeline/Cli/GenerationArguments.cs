@@ -10,24 +10,26 @@ internal static class GenerationArguments
 
     public static IReadOnlyList<CommandOption> Options { get; } =
     [
-        new("max_new_tokens", "longest answer in tokens", Default: Defaults.MaxNewTokens.ToString(CultureInfo.InvariantCulture)),
-        new("temperature", "sampling temperature; 0 = greedy", Default: "0"),
-        new("top_k", "sample among the k most likely tokens; 0 = all", Default: "0"),
-        new("top_p", "sample among the most likely tokens whose probabilities sum to p", Default: "1"),
-        new("repetition_penalty", "Hugging Face's repetition penalty; 1 = off", Default: "1"),
-        new("generation_seed", "seed for sampling", Default: Defaults.Seed.ToString(CultureInfo.InvariantCulture)),
+        new("max_new_tokens", "longest answer in tokens", Default: Text(Defaults.MaxNewTokens)),
+        new("temperature", "sampling temperature; 0 = greedy", Default: Text(Defaults.Temperature)),
+        new("top_k", "sample among the k most likely tokens; 0 = all", Default: Text(Defaults.TopK)),
+        new("top_p", "sample among the most likely tokens whose probabilities sum to p", Default: Text(Defaults.TopP)),
+        new("repetition_penalty", "Hugging Face's repetition penalty; 1 = off", Default: Text(Defaults.RepetitionPenalty)),
+        new("generation_seed", "seed for sampling", Default: Text(Defaults.Seed)),
     ];
+
+    static string Text<T>(T value) where T : IFormattable => value.ToString(null, CultureInfo.InvariantCulture);
 
     public static GenerationOptions Parse(CommandLine args)
     {
         var options = new GenerationOptions
         {
-            MaxNewTokens = args.Int("max_new_tokens", Defaults.MaxNewTokens),
-            Temperature = args.Double("temperature", 0),
-            TopK = args.Int("top_k", 0),
-            TopP = args.Double("top_p", 1),
-            RepetitionPenalty = args.Double("repetition_penalty", 1),
-            Seed = args.Int("generation_seed", (int)Defaults.Seed),
+            MaxNewTokens = args.Int("max_new_tokens"),
+            Temperature = args.Double("temperature"),
+            TopK = args.Int("top_k"),
+            TopP = args.Double("top_p"),
+            RepetitionPenalty = args.Double("repetition_penalty"),
+            Seed = args.Int("generation_seed"),
         };
         if (options.MaxNewTokens <= 0) throw new UsageException("--max_new_tokens must be positive");
         if (options.Temperature < 0) throw new UsageException("--temperature must not be negative");

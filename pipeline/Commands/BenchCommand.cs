@@ -27,7 +27,7 @@ internal sealed class BenchCommand : ICommand
         new("records", "internal: records for the etl child"),
         new("data", "internal: the shards folder for the train-rows child (--out: its output folder)"),
         new("model", "internal: the init-tiny folder for the train-rows child"),
-        new("steps", "internal: steps for the train-step child"),
+        new("steps", "internal: steps for the train-step and lora-step children", Default: "3"),
         new("checkpointing", "internal: gradient checkpointing for the train-step child", IsFlag: true),
         new("glibc_defaults", "internal: the train-step child leaves glibc's allocator untuned", IsFlag: true),
         new("plain_loss", "internal: the train-step and long-answers children compute the loss unfused (full logits)", IsFlag: true),
@@ -55,11 +55,11 @@ internal sealed class BenchCommand : ICommand
                 EtlBench.RunChild(args.Int("records", 1000), output);
                 return ExitCodes.Ok;
             case TrainingStepBench.Child:
-                TrainingStepBench.RunChild(shape, args.Int("steps", 3), args.Flag("checkpointing"), args.Flag("glibc_defaults"), args.Flag("plain_loss"), output);
+                TrainingStepBench.RunChild(shape, args.Int("steps"), args.Flag("checkpointing"), args.Flag("glibc_defaults"), args.Flag("plain_loss"), output);
                 return ExitCodes.Ok;
             case LoraStepBench.Child:
                 var device = DeviceArguments.Explicit(args);
-                LoraStepBench.RunChild(shape, args.Int("steps", 3), args.Int("lora_rank", 64), device,
+                LoraStepBench.RunChild(shape, args.Int("steps"), args.Int("lora_rank"), device,
                     DeviceArguments.TypeOf(args, device, Vlm.Trainers.Training.TensorPrecision.Float32), output);
                 return ExitCodes.Ok;
             case LossMemoryBench.Child:
@@ -76,11 +76,11 @@ internal sealed class BenchCommand : ICommand
                 throw new UsageException($"--child {args.Value("child")} is not a measurement");
         }
 
-        string only = args.Value("only") ?? "all";
+        string only = args.ValueOrDefault("only");
         var selected = only == "all" ? Areas : only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         foreach (var area in selected)
             if (!Areas.Contains(area)) throw new UsageException($"--only: unknown area '{area}' ({string.Join(", ", Areas)})");
-        string folder = args.Value("out") ?? "docs/benchmarks";
+        string folder = args.ValueOrDefault("out");
         string peers = Path.Combine(AppContext.BaseDirectory, "benchmarks");
         string work = Path.Combine(Path.GetTempPath(), $"vlm-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);

@@ -33,7 +33,7 @@ internal sealed class CacheFeaturesCommand : ICommand
     public int Run(CommandLine args, TextWriter output)
     {
         string data = args.Required("data"), vision = args.Required("vision"), folder = args.Required("output");
-        int batch = args.Int("batch_size", 16);
+        int batch = args.Int("batch_size");
         if (batch < 1) throw new UsageException($"--batch_size must be at least 1, not {batch}");
         var shards = ShardArguments.Open(data);
         var images = DistinctImages(shards, ShardArguments.ImagePath(args, shards));

@@ -42,7 +42,7 @@ internal sealed class EvalCommand : ICommand
             "exact" => EvaluationTask.Exact,
             var other => throw new UsageException($"--task must be caption, vqa or exact, not '{other}'"),
         };
-        var tokenization = (args.Value("tokenize") ?? "words") switch
+        var tokenization = (args.ValueOrDefault("tokenize")) switch
         {
             "words" => CaptionTokenization.Words,
             "chars" => CaptionTokenization.Chars,
@@ -57,7 +57,7 @@ internal sealed class EvalCommand : ICommand
         {
             string data = args.Value("data") ?? throw new UsageException("--weights needs --data: the annotations to answer");
             int limit = args.Value("limit") is null or "all" ? int.MaxValue : args.Int("limit", int.MaxValue);
-            predictions = EvalGeneration.Answer(() => ModelArguments.Load(args, weights!), data, args.Value("format") ?? "llava", args.Value("images"), task, GenerationArguments.Parse(args), limit, output);
+            predictions = EvalGeneration.Answer(() => ModelArguments.Load(args, weights!), data, args.ValueOrDefault("format"), args.Value("images"), task, GenerationArguments.Parse(args), limit, output);
             trainingLog = EvalGeneration.TrainingLog(weights!);
         }
         var metrics = Evaluator.Score(predictions, task, tokenization);

@@ -22,7 +22,7 @@ internal sealed class ExportCommand : ICommand
     public int Run(CommandLine args, TextWriter output)
     {
         string weights = ModelArguments.WeightsFolder(args), target = args.Required("out");
-        string format = args.Value("format") ?? "llava-hf";
+        string format = args.ValueOrDefault("format");
         if (format != "llava-hf") throw new UsageException($"--format {format} is not supported; the one format is llava-hf");
         if (Path.GetFullPath(target).TrimEnd('/') == Path.GetFullPath(weights).TrimEnd('/')) throw new UsageException("--out must not be the model folder itself");
         using var model = new MLContext().Vlm().LoadFolder(weights);

@@ -21,10 +21,10 @@ internal sealed class InitTinyCommand : ICommand
         new("hidden", "hidden size of both models", Default: Defaults.TextHiddenSize.ToString()),
         new("layers", "layers of both models", Default: Defaults.TextLayers.ToString()),
         new("llm", "qwen2 (Qwen2ForCausalLM, tokenizer.json), qwen (the original Qwen-7B's QWenLMHeadModel, qwen.tiktoken) or llama (LlamaForCausalLM; needs --tokenizer_from)", Default: Defaults.TextModelType),
-        new("vision", "clip or siglip", Default: "clip"),
+        new("vision", "clip or siglip", Default: Defaults.Vision.ToString().ToLowerInvariant()),
         new("image_size", "tower input size", Default: Defaults.ImageSize.ToString()),
         new("patch_size", "tower patch size", Default: Defaults.PatchSize.ToString()),
-        new("seed", "random seed", Default: "0"),
+        new("seed", "random seed", Default: Defaults.Seed.ToString()),
         new("tokenizer_from", "a tokenizer folder (tokenizer.json) to copy into the LLM folder: its vocabulary, with its chat template's image token added, sizes the model (e.g. a Llama 2 or Llama 3 tokenizer for --llm llama)"),
         new("vocabulary_from", "a UTF-8 text file: the qwen2 LLM's vocabulary becomes Qwen2's trimmed to this text's tokens (other text still encodes, in smaller pieces); a far cheaper output head"),
     ];
@@ -36,7 +36,7 @@ internal sealed class InitTinyCommand : ICommand
         if (hidden < 4 || hidden % 4 != 0) throw new UsageException("--hidden must be a positive multiple of 4 (4 attention heads)");
         if (layers < 1) throw new UsageException("--layers must be at least 1");
         if (patch < 1 || image < patch || image % patch != 0) throw new UsageException("--image_size must be a positive multiple of --patch_size");
-        string visionKind = args.Value("vision") ?? "clip";
+        string visionKind = args.ValueOrDefault("vision");
         var kind = VisionConfig.KindNamed(visionKind) ?? throw new UsageException($"--vision must be clip or siglip, not '{visionKind}'");
         string type = args.Value("llm") ?? Defaults.TextModelType;
         var family = TextFamilies.Find(type) ?? throw new UsageException($"--llm must be one of {string.Join(", ", TextFamilies.All.Select(f => f.ModelTypes[0]))}, not '{type}'");
@@ -50,7 +50,7 @@ internal sealed class InitTinyCommand : ICommand
         {
             VocabularyCorpus = corpus is null ? null : [File.ReadAllText(corpus)], TokenizerFrom = tokenizer,
             TextModelType = type, TextHiddenSize = hidden, TextLayers = layers, TextIntermediateSize = hidden * 2, Vision = kind, VisionHiddenSize = hidden, VisionLayers = layers,
-            VisionIntermediateSize = hidden * 2, ImageSize = image, PatchSize = patch, Seed = args.Int("seed", 0),
+            VisionIntermediateSize = hidden * 2, ImageSize = image, PatchSize = patch, Seed = args.Int("seed"),
         });
         int features = (image / patch) * (image / patch);
         var text = TextTokenizer.Load(llm);

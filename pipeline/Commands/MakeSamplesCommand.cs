@@ -19,8 +19,8 @@ internal sealed class MakeSamplesCommand : ICommand
 
     public int Run(CommandLine args, TextWriter output)
     {
-        int count = args.Int("count", 24);
-        int seed = args.Int("seed", 42);
+        int count = args.Int("count");
+        int seed = args.Int("seed");
         if (count < 1) throw new UsageException("--count must be at least 1");
         string folder = args.Required("output");
         ShapesDataset.Write(folder, count, seed);

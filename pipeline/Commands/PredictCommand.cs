@@ -35,7 +35,7 @@ internal sealed class PredictCommand : ICommand
         {
             if (args.Value("prompt") is not null || args.Value("image") is not null) throw new UsageException("--input gives the questions: leave out --prompt and --image");
             string target = args.Value("output") ?? throw new UsageException("--input needs --output");
-            int batch = args.Int("batch_size", 8);
+            int batch = args.Int("batch_size");
             if (batch < 1) throw new UsageException("--batch_size must be at least 1");
             var questions = Questions(input);
             using var batched = ModelArguments.Load(args, weights);

@@ -16,6 +16,9 @@ internal sealed class PrepareCommand : ICommand
     public string Summary => "turn LLaVA / AI Challenger / COCO / JSONL annotations into Parquet training shards";
     public string Example => "vlm prepare --format llava --annotations detail_23k.json --images ./train2017 --output ./shards   (or: vlm prepare --config etl.yaml)";
 
+    // The job-array defaults shown are the options record's own (its required members play no part in them).
+    static readonly EtlOptions Defaults = new() { Sources = [], Output = "" };
+
     public IReadOnlyList<CommandOption> Options { get; } =
     [
         new("config", "an etl.yaml with several sources and every setting below (see README); excludes the one-source options"),
@@ -25,14 +28,14 @@ internal sealed class PrepareCommand : ICommand
         new("output", "folder for shards, manifest.json and rejects.jsonl (one source)"),
         .. EtlSettings.All.Select(s => s.Option),
         new("overwrite", "replace output in --output that was made from other inputs (otherwise the run refuses, saying what changed)", IsFlag: true),
-        new("shard_count", "processes in a job array", Default: "1"),
-        new("shard_index", "this process's index in the job array", Default: "0"),
+        new("shard_count", "processes in a job array", Default: $"{Defaults.ShardCount}"),
+        new("shard_index", "this process's index in the job array", Default: $"{Defaults.ShardIndex}"),
     ];
 
     public int Run(CommandLine args, TextWriter output)
     {
         var (options, tokenizerFolder, templateName) = args.Value("config") is { } config ? FromConfig(args, config) : FromFlags(args);
-        options = options with { ShardCount = args.Int("shard_count", 1), ShardIndex = args.Int("shard_index", 0), Overwrite = args.Flag("overwrite") };
+        options = options with { ShardCount = args.Int("shard_count"), ShardIndex = args.Int("shard_index"), Overwrite = args.Flag("overwrite") };
         options.Validate();
         var tokenizer = TextTokenizer.Load(tokenizerFolder ?? BuiltInTokenizer.Folder);
         // The name was checked when it was read; without one the tokenizer says which template it is made for.
