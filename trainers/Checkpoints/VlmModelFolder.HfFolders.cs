@@ -88,9 +88,9 @@ internal static partial class VlmModelFolder
         if (llavaFolder)
         {
             var part = LlavaPart("vision_tower.");
-            return key => part(key) is { } name && name.StartsWith("vision_tower.", StringComparison.Ordinal) ? name["vision_tower.".Length..] : null;
+            return key => part(key) is { } name && name.StartsWith("vision_tower.", StringComparison.Ordinal) ? VisionTower.ModuleName(name["vision_tower.".Length..]) : null;
         }
-        return key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? key : null;
+        return VisionTower.ModuleName;
     }
 
     /// <summary>Writes one part of the model as a Hugging Face folder: <c>config.json</c> and <c>model.safetensors</c>.</summary>
@@ -110,8 +110,7 @@ internal static partial class VlmModelFolder
     public static void ReadVisionFolder(VlmModel model, string folder)
     {
         using var vision = CheckpointFolder.Open(folder);
-        ModuleWeights.Load(model.VisionTower, vision, "",
-            key => key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? key : null);
+        ModuleWeights.Load(model.VisionTower, vision, "", VisionTower.ModuleName);
     }
 
     /// <summary>The projector's weights with Hugging Face LLaVA's key names (<c>multi_modal_projector.linear_1.weight</c>, ...).</summary>

@@ -121,7 +121,6 @@ internal static partial class VlmModelFolder
         _ when key.StartsWith("model.vision_tower.", StringComparison.Ordinal) => key["model.".Length..],
         _ when key.StartsWith("model.multi_modal_projector.", StringComparison.Ordinal) => key["model.".Length..],
         _ when key.StartsWith("lm_head.", StringComparison.Ordinal) => "language_model." + key,
-        _ when key.StartsWith("vision_tower.vision_model.head.", StringComparison.Ordinal) => null,
         _ => key,
     };
 }

@@ -21,6 +21,14 @@ internal sealed class VisionTower : nn.Module<Tensor, Tensor>
 
     public VisionConfig Config { get; }
 
+    /// <summary>
+    /// A CLIP or SigLIP checkpoint key's name in the tower (<c>vision_model.*</c>: the same), or null for
+    /// keys that are not the tower's: a full checkpoint's text tower, and SigLIP's attention-pooling
+    /// head (<c>vision_model.head.*</c>), which the VLM does not use (it takes patch features).
+    /// </summary>
+    public static string? ModuleName(string key) =>
+        key.StartsWith("vision_model.", StringComparison.Ordinal) && !key.StartsWith("vision_model.head.", StringComparison.Ordinal) ? key : null;
+
     public override Tensor forward(Tensor pixels) => vision_model.HiddenState(pixels, Config.NumHiddenLayers);
 
     /// <summary>Hugging Face's <c>last_hidden_state</c>: the last layer's output, post-normed for SigLIP (CLIP post-norms only its pooled class token).</summary>

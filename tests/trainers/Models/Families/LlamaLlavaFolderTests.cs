@@ -57,4 +57,35 @@ public sealed class LlamaLlavaFolderTests : IDisposable
         Assert.Contains("text_model.embeddings.weight", e.Message);
         Assert.Contains("belong to no part of a LLaVA model", e.Message);
     }
+
+    static void AddTensors(string weights, params string[] names)
+    {
+        List<KeyValuePair<string, Tensor>> tensors;
+        using (var file = SafetensorsFile.Open(weights))
+            tensors = [.. file.Names.Select(n => KeyValuePair.Create(n, file.Read(n))), .. names.Select(n => KeyValuePair.Create(n, ones(2, 4)))];
+        SafetensorsWriter.Write(weights, tensors);
+    }
+
+    [Theory]
+    [InlineData("vision_tower.vision_model.head.probe")] // transformers before 4.52
+    [InlineData("model.vision_tower.vision_model.head.probe")] // 4.52 and later
+    public void A_siglip_pooling_head_is_skipped_in_a_tower_folder_and_in_a_llava_folder(string llavaKey)
+    {
+        manual_seed(6);
+        var tower = VisionConfig.Of(VisionKind.Siglip) with { HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 1, NumAttentionHeads = 2, ImageSize = 16, PatchSize = 8 };
+        using var model = new VlmModel(tower,
+            new LlamaForCausalLM(new LlamaConfig { VocabSize = 50, HiddenSize = 16, IntermediateSize = 24, NumHiddenLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 4 }), imageTokenId: 49);
+        model.eval();
+        VlmModelFolder.WriteLlava(model, _root.File("llava"));
+        AddTensors(_root.File("llava/model.safetensors"), llavaKey);
+        VlmModelFolder.WriteVisionFolder(model, _root.File("siglip"));
+        AddTensors(_root.File("siglip/model.safetensors"), "vision_model.head.probe", "vision_model.head.attention.in_proj_weight");
+
+        using var loaded = VlmModelFolder.ReadLlava(_root.File("llava"));
+        using var alone = VlmModelFolder.ReadTower(_root.File("siglip"), out var selection);
+        using var noGrad = no_grad();
+        var pixels = randn(1, 3, 16, 16);
+        Assert.True(model.VisionTower.forward(pixels).allclose(loaded.VisionTower.forward(pixels), rtol: 0, atol: 0));
+        Assert.True(model.VisionTower.forward(pixels).allclose(alone.forward(pixels), rtol: 0, atol: 0));
+    }
 }
