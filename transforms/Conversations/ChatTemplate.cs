@@ -50,6 +50,12 @@ public sealed record ChatTemplate
     /// <summary>Tokens that end generation.</summary>
     public required IReadOnlyList<string> StopTokens { get; init; }
 
+    /// <summary>
+    /// A special token that the tokenizers this format is made for hold: <see cref="For"/> picks the first
+    /// built-in format whose mark a tokenizer has (a template more specific than another comes first).
+    /// </summary>
+    public string? TokenizerMark { get; init; }
+
     public const string ImagePlaceholder = "{image}";
 
     /// <summary>Qwen-7B-Chat: chatml, image token <c>&lt;|extra_0|&gt;</c>, the final answer ended by <c>&lt;|endoftext|&gt;</c> as the original trains it.</summary>
@@ -62,6 +68,7 @@ public sealed record ChatTemplate
         AnswerEnd = "<|im_end|>", FinalAnswerEnd = "<|endoftext|>", AnswerSeparator = "\n", SeparatorAfterFinalAnswer = false,
         ImageToken = "<|extra_0|>",
         StopTokens = ["<|im_end|>", "<|endoftext|>"],
+        TokenizerMark = "<|im_start|>",
     };
 
     /// <summary>The Qwen2 family: chatml, <c>&lt;|vision_start|&gt;&lt;|image_pad|&gt;…&lt;|vision_end|&gt;</c>, every answer ended by <c>&lt;|im_end|&gt;</c>.</summary>
@@ -70,6 +77,7 @@ public sealed record ChatTemplate
         Name = "qwen2",
         FinalAnswerEnd = null, SeparatorAfterFinalAnswer = true,
         ImageToken = "<|image_pad|>", ImageText = "<|vision_start|>{image}<|vision_end|>",
+        TokenizerMark = "<|image_pad|>",
     };
 
     /// <summary>LLaVA-1.5's <c>vicuna_v1</c>: <c>&lt;s&gt;SYSTEM USER: question ASSISTANT: answer&lt;/s&gt;USER: ...</c>, image token <c>&lt;image&gt;</c>.</summary>
@@ -83,6 +91,7 @@ public sealed record ChatTemplate
         AnswerEnd = "</s>",
         ImageToken = "<image>",
         StopTokens = ["</s>"],
+        TokenizerMark = "</s>",
     };
 
     /// <summary>LLaVA-1.5's system prompt for <see cref="VicunaV1"/>.</summary>
@@ -99,10 +108,11 @@ public sealed record ChatTemplate
         AnswerEnd = "<|eot_id|>",
         ImageToken = "<image>",
         StopTokens = ["<|eot_id|>", "<|end_of_text|>"],
+        TokenizerMark = "<|eot_id|>",
     };
 
-    /// <summary>The built-in formats by name.</summary>
-    public static IReadOnlyList<ChatTemplate> BuiltIn { get; } = [Qwen, Qwen2, VicunaV1, Llama3];
+    /// <summary>The built-in formats, in the order <see cref="For"/> tries their marks (Qwen2's tokenizer also holds chatml's, Llama 3's no <c>&lt;/s&gt;</c>).</summary>
+    public static IReadOnlyList<ChatTemplate> BuiltIn { get; } = [Qwen2, Qwen, Llama3, VicunaV1];
 
     /// <summary>The built-in format <paramref name="name"/>; an unknown name is an error listing them.</summary>
     public static ChatTemplate Named(string name) => BuiltIn.FirstOrDefault(t => t.Name == name)
@@ -114,12 +124,7 @@ public sealed record ChatTemplate
         : Named(System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(format.ToString()));
 
     /// <summary>The format a tokenizer is made for: by its special tokens (each family's tokenizer has its own).</summary>
-    public static ChatTemplate For(Vlm.Datasets.Tokenizers.ITextTokenizer tokenizer) => tokenizer switch
-    {
-        _ when tokenizer.SpecialTokenId("<|image_pad|>") is not null => Qwen2,
-        _ when tokenizer.SpecialTokenId("<|im_start|>") is not null => Qwen,
-        _ when tokenizer.SpecialTokenId("<|eot_id|>") is not null => Llama3,
-        _ when tokenizer.SpecialTokenId("</s>") is not null => VicunaV1,
-        _ => throw new ArgumentException("the tokenizer has none of the special tokens of a known chat format (<|im_start|>, <|eot_id|>, </s>); name the template"),
-    };
+    public static ChatTemplate For(Vlm.Datasets.Tokenizers.ITextTokenizer tokenizer) =>
+        BuiltIn.FirstOrDefault(t => t.TokenizerMark is { } mark && tokenizer.SpecialTokenId(mark) is not null)
+        ?? throw new ArgumentException($"the tokenizer has none of the special tokens of a known chat format ({string.Join(", ", BuiltIn.Select(t => t.TokenizerMark).OfType<string>())}); name the template");
 }
