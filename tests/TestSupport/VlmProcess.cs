@@ -15,13 +15,22 @@ internal sealed class VlmProcess : IDisposable
 
     public VlmProcess(params string[] args) : this(mpi: false, [args]) { }
 
+    /// <summary><c>vlm</c> with <paramref name="environment"/> added to this process's (under MPI, passed to every rank).</summary>
+    public static VlmProcess With(IReadOnlyDictionary<string, string> environment, params string[] args) => new(mpi: false, [args], environment);
+
+    /// <summary><c>vlm</c> under <c>mpirun</c> with <paramref name="ranks"/> processes and <paramref name="environment"/> passed to each.</summary>
+    public static VlmProcess MpirunWith(IReadOnlyDictionary<string, string> environment, int ranks, params string[] args) =>
+        new(mpi: true, [.. Enumerable.Repeat(args, ranks)], environment);
+
     /// <summary>
     /// Under MPI, <c>mpirun</c> starts one rank per argument list (Open MPI's <c>app : app</c> form), one
     /// torch thread each, as root too, more ranks than cores allowed; else <c>dotnet vlm.dll</c> with the one list.
     /// </summary>
-    VlmProcess(bool mpi, string[][] ranks)
+    VlmProcess(bool mpi, string[][] ranks, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(mpi ? "mpirun" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        string[] passed = [.. (environment?.Keys ?? []).SelectMany(name => new[] { "-x", name })];
         string vlm = Path.Combine(AppContext.BaseDirectory, "vlm.dll");
         if (mpi)
         {
@@ -31,7 +40,7 @@ internal sealed class VlmProcess : IDisposable
             for (int r = 0; r < ranks.Length; r++)
             {
                 if (r > 0) start.ArgumentList.Add(":");
-                foreach (var a in (string[])["-np", "1", "-x", "OMP_NUM_THREADS=1", "dotnet", vlm, .. ranks[r]]) start.ArgumentList.Add(a);
+                foreach (var a in (string[])["-np", "1", "-x", "OMP_NUM_THREADS=1", .. passed, "dotnet", vlm, .. ranks[r]]) start.ArgumentList.Add(a);
             }
         }
         else

@@ -8,7 +8,8 @@
 #      tolerance, bf16 within the relative bound; and on the CPU with that PyTorch, as a control;
 #   4. tools/gpu/smoke.sh on the CPU, on CUDA in fp32 and on CUDA in bf16 (frozen bf16 base, fp32
 #      LoRA + projector): training losses side by side, greedy answers compared with the CPU's;
-#   5. a LoRA training step of Qwen2-0.5B's shape (batch 8 x 1024): ours vs transformers + peft on the
+#   5. NCCL through the real library on this GPU (a world of one: the calls' ABI and the device path);
+#   6. a LoRA training step of Qwen2-0.5B's shape (batch 8 x 1024): ours vs transformers + peft on the
 #      same GPU, tokens/s and peak memory (nvidia-smi's reading of the device, polled, for both).
 # Everything goes to $OUT/check.log (or .gpu/out/check.log); a summary is printed at the end.
 #
@@ -82,7 +83,13 @@ cmp -s "$work/smoke-cpu-fp32/answers.jsonl" "$work/smoke-cuda-fp32/answers.jsonl
   || note "FAIL greedy answers: CUDA fp32 differs from the CPU's"
 note "greedy answers: CUDA bf16 $(paste "$work/smoke-cpu-fp32/answers.jsonl" "$work/smoke-cuda-bf16/answers.jsonl" | awk -F'\t' '$1 == $2' | wc -l) of $(wc -l < "$work/smoke-cpu-fp32/answers.jsonl") equal to the CPU's fp32 ones"
 
-# -- 5. throughput and memory, ours vs transformers + peft
+# -- 5. NCCL through the real library (PyTorch's wheel brings it): a world of one on this GPU checks
+#       the calls' ABI (the id by value, device pointers, the default stream); two ranks need two GPUs.
+nccl_lib="$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2> /dev/null)"
+LD_LIBRARY_PATH="${nccl_lib:+$nccl_lib:}$LD_LIBRARY_PATH" run nccl "$vlm" bench --child allreduce --distributed nccl --device cuda --elements 16777216 --repeats 9 \
+  && note "NCCL, one rank on cuda: $(grep -h '"backend":"nccl"' "$log" | tail -1)" || note "FAIL NCCL on cuda: $(grep -h -m 3 -iE 'nccl|error' "$log" | tail -3 | tr '\n' ' ')"
+
+# -- 6. throughput and memory, ours vs transformers + peft
 peak() { # peak <name> <command...>: the command's JSON line, then the device's peak memory use above its idle reading, in MiB
   local idle; idle="$(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1)"
   nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$work/$1.mem" &

@@ -22,5 +22,14 @@ internal static class NativeTensorMemory
         return data;
     }
 
+    /// <summary>The first byte of a contiguous tensor's data on any device (a CUDA tensor's is a device address, for libraries that take one).</summary>
+    public static IntPtr StoragePointer(torch.Tensor tensor)
+    {
+        if (!tensor.is_contiguous()) throw new ArgumentException("raw access needs a contiguous tensor", nameof(tensor));
+        IntPtr data = THSTensor_data(tensor.Handle);
+        if (data == IntPtr.Zero && tensor.numel() > 0) torch.CheckForErrors();
+        return data;
+    }
+
     public static long ByteLength(torch.Tensor tensor) => tensor.numel() * tensor.element_size();
 }

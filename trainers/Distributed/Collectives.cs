@@ -1,37 +1,36 @@
-using System.Runtime.InteropServices;
+using TorchSharp;
 
 namespace Vlm.Trainers.Distributed;
 
 /// <summary>The collectives for a backend and world (see <see cref="DistributedBackend"/>).</summary>
 public static class Collectives
 {
-    /// <param name="cuda">whether the model is on a CUDA device (NCCL reduces CUDA tensors, MPI here CPU ones)</param>
-    public static ICollectives Create(DistributedBackend backend, DistributedWorld world, bool cuda) => backend switch
+    /// <param name="device">where the model is: NCCL reduces CUDA tensors (the local rank's GPU), MPI here CPU ones</param>
+    /// <param name="fingerprint">the run's configuration, which ranks meeting over TCP (NCCL under torchrun) must share</param>
+    public static ICollectives Create(DistributedBackend backend, DistributedWorld world, torch.Device device, string fingerprint = "") => backend switch
     {
         DistributedBackend.None when world.IsDistributed => throw new InvalidOperationException(
             $"--distributed none, but the launcher started this process as {world}: each process would train alone and overwrite the others' output; use --distributed auto or launch one process"),
         DistributedBackend.None => new SingleProcess(),
         DistributedBackend.Auto when !world.IsDistributed => new SingleProcess(),
-        DistributedBackend.Auto => cuda ? Nccl(cuda) : Mpi(world),
+        DistributedBackend.Auto => device.type == DeviceType.CUDA ? Nccl(world, device, fingerprint) : Mpi(world),
         DistributedBackend.Mpi => Mpi(world),
-        DistributedBackend.Nccl => Nccl(cuda),
+        DistributedBackend.Nccl => Nccl(world, device, fingerprint),
         _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, null),
     };
 
     /// <summary>MPI joins only processes an MPI launcher started: torchrun's and a plain srun's are refused with what to run instead.</summary>
     static ICollectives Mpi(DistributedWorld world) => world.Launcher switch
     {
-        "torchrun" => throw new NotSupportedException($"torchrun started this process ({world}) without MPI, and gradients on the CPU are reduced over MPI: launch with mpirun -np N instead (torchrun needs --distributed nccl, which is not built yet)"),
+        "torchrun" => throw new NotSupportedException($"torchrun started this process ({world}) without MPI, and gradients on the CPU are reduced over MPI: launch with mpirun -np N instead (under torchrun, CUDA runs reduce over NCCL: --distributed nccl)"),
         "slurm" => throw new NotSupportedException($"srun started this process ({world}) without MPI: add --mpi=pmix (or pmi2) to srun so that the ranks share an MPI world"),
         _ => MpiCollectives.Start(world),
     };
 
-    static ICollectives Nccl(bool cuda)
+    static ICollectives Nccl(DistributedWorld world, torch.Device device, string fingerprint)
     {
-        if (!cuda)
+        if (device.type != DeviceType.CUDA)
             throw new NotSupportedException("--distributed nccl reduces CUDA tensors, and this run is on the CPU (TorchSharp's CPU build, or no GPU): use --distributed mpi and launch with mpirun");
-        if (!NativeLibrary.TryLoad("libnccl.so.2", out _))
-            throw new DllNotFoundException("libnccl.so.2 could not be loaded: install NVIDIA's NCCL (PyTorch's pip wheels bring it as nvidia-nccl-cu13; add its lib folder to LD_LIBRARY_PATH), or use --distributed mpi");
-        throw new NotSupportedException("NCCL gradient reduction is not built yet in this version; use --distributed mpi (Open MPI or MPICH) for now");
+        return NcclCollectives.Start(world, device, fingerprint);
     }
 }

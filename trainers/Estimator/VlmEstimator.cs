@@ -69,7 +69,7 @@ public sealed class VlmEstimator : IEstimator<VlmTransformer>
             if (model.ImageTokensPerImage != options.Template.ImageTokenCount)
                 throw new ArgumentException($"the template puts {options.Template.ImageTokenCount} image tokens per image but the vision tower gives {model.ImageTokensPerImage} features; tokenize the data with ImageTokenCount = {model.ImageTokensPerImage}");
             model.to(device).to(TorchDevice.DType(options.Precision, device));
-            using var ranks = Collectives.Create(options.Distributed, DistributedWorld.FromEnvironment(), cuda: device.type == DeviceType.CUDA);
+            using var ranks = Collectives.Create(options.Distributed, DistributedWorld.FromEnvironment(), device, options.RunFingerprint());
             VlmTrainer? trainer = null;
             var processor = new VlmProcessor(encoder, model.VisionTower.Config.ImageProcessor(options.VisionPath));
             using var images = BatchImages(options, model, processor);

@@ -78,7 +78,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
             _log.AddRange(state.Log);
             _evalLog.AddRange(state.EvalLog);
         }
-        _ranks.StartFromRankZero(trainable, System.Text.Json.JsonSerializer.Serialize(options with { OutputDir = Path.GetFullPath(options.OutputDir) }) + $"\nstart {start}");
+        _ranks.StartFromRankZero(trainable, options.RunFingerprint() + $"\nstart {start}");
         Directory.CreateDirectory(options.OutputDir);
         // One writer of the run's files: rank 0.
         var events = options.TensorBoard && world.IsMain ? new TrainingEvents(Path.Combine(options.OutputDir, "runs")) : null;

@@ -107,6 +107,9 @@ public sealed record VlmTrainerOptions
         Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout, TargetModules = VisionLoraTargetModules,
     };
 
+    /// <summary>The run's configuration as every rank of it must share it (the output folder made absolute, as ranks may start in other folders).</summary>
+    internal string RunFingerprint() => System.Text.Json.JsonSerializer.Serialize(this with { OutputDir = Path.GetFullPath(OutputDir) });
+
     /// <summary>Conflicting or impossible settings, found before any work starts.</summary>
     public void Validate()
     {

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Vlm.Trainers.Distributed;
 
 namespace Vlm.Tests.Trainers.Distributed;
@@ -41,11 +42,11 @@ public class DistributedWorldTests
     public void Backends_that_cannot_run_here_say_why_and_what_to_use()
     {
         var two = new DistributedWorld(0, 2, 0, "torchrun");
-        Assert.Contains("each process would train alone", Assert.Throws<InvalidOperationException>(() => Collectives.Create(DistributedBackend.None, two, cuda: false)).Message);
-        Assert.Contains("use --distributed mpi", Assert.Throws<NotSupportedException>(() => Collectives.Create(DistributedBackend.Nccl, DistributedWorld.Single, cuda: false)).Message);
-        Assert.Contains("launch with mpirun -np N instead", Assert.Throws<NotSupportedException>(() => Collectives.Create(DistributedBackend.Auto, two, cuda: false)).Message);
-        Assert.Contains("add --mpi=pmix", Assert.Throws<NotSupportedException>(() => Collectives.Create(DistributedBackend.Mpi, two with { Launcher = "slurm" }, cuda: false)).Message);
-        using var single = Collectives.Create(DistributedBackend.Auto, DistributedWorld.Single, cuda: false);
+        Assert.Contains("each process would train alone", Assert.Throws<InvalidOperationException>(() => Collectives.Create(DistributedBackend.None, two, torch.CPU)).Message);
+        Assert.Contains("use --distributed mpi", Assert.Throws<NotSupportedException>(() => Collectives.Create(DistributedBackend.Nccl, DistributedWorld.Single, torch.CPU)).Message);
+        Assert.Contains("launch with mpirun -np N instead", Assert.Throws<NotSupportedException>(() => Collectives.Create(DistributedBackend.Auto, two, torch.CPU)).Message);
+        Assert.Contains("add --mpi=pmix", Assert.Throws<NotSupportedException>(() => Collectives.Create(DistributedBackend.Mpi, two with { Launcher = "slurm" }, torch.CPU)).Message);
+        using var single = Collectives.Create(DistributedBackend.Auto, DistributedWorld.Single, torch.CPU);
         Assert.IsType<SingleProcess>(single);
     }
 }
