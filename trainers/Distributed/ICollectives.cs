@@ -3,8 +3,10 @@ using TorchSharp;
 namespace Vlm.Trainers.Distributed;
 
 /// <summary>
-/// The collectives data-parallel training needs, on contiguous CPU fp32/fp64 tensors (MPI) or CUDA
-/// tensors (NCCL). Every rank calls each one in the same order with tensors of the same shape.
+/// The collectives data-parallel training needs, in place on a tensor of any layout (a strided view goes
+/// through a contiguous copy written back): CPU fp32/fp64 sums over MPI, sums of the float and integer
+/// types on the GPU over NCCL (a CPU tensor through a copy on the device). Every rank calls each one in
+/// the same order with tensors of the same shape.
 /// </summary>
 public interface ICollectives : IDisposable
 {

@@ -4,8 +4,8 @@ using Vlm.Trainers.Checkpoints;
 namespace Vlm.Trainers.Distributed;
 
 /// <summary>
-/// Collectives over MPI (<see cref="MpiLibrary"/>) on contiguous CPU tensors, in place on their
-/// storage. MPI's default error handler ends every rank when one call fails, so a failure never
+/// Collectives over MPI (<see cref="MpiLibrary"/>) on CPU tensors, in place on their storage (a strided
+/// view goes through a contiguous copy written back). MPI's default error handler ends every rank when one call fails, so a failure never
 /// leaves the others waiting.
 /// </summary>
 public sealed unsafe class MpiCollectives : ICollectives
@@ -41,7 +41,22 @@ public sealed unsafe class MpiCollectives : ICollectives
         if (code != 0) throw new InvalidOperationException($"{call} failed with MPI error {code}");
     }
 
-    public void AllReduceSum(torch.Tensor tensor)
+    /// <summary>Runs <paramref name="call"/> on the tensor's storage: in place when it is a contiguous CPU tensor, else on a copy written back.</summary>
+    static void OnStorage(torch.Tensor tensor, Action<torch.Tensor> call)
+    {
+        if (tensor.device_type == DeviceType.CPU && tensor.is_contiguous())
+        {
+            call(tensor);
+            return;
+        }
+        using var work = tensor.cpu().contiguous();
+        call(work);
+        tensor.copy_(work);
+    }
+
+    public void AllReduceSum(torch.Tensor tensor) => OnStorage(tensor, AllReduceInPlace);
+
+    void AllReduceInPlace(torch.Tensor tensor)
     {
         var type = tensor.dtype switch
         {
@@ -60,7 +75,9 @@ public sealed unsafe class MpiCollectives : ICollectives
         }
     }
 
-    public void Broadcast(torch.Tensor tensor, int root = 0)
+    public void Broadcast(torch.Tensor tensor, int root = 0) => OnStorage(tensor, contiguous => BroadcastInPlace(contiguous, root));
+
+    void BroadcastInPlace(torch.Tensor tensor, int root)
     {
         long bytes = tensor.numel() * tensor.element_size();
         byte* data = (byte*)NativeTensorMemory.DataPointer(tensor);
