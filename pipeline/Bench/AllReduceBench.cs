@@ -17,20 +17,18 @@ internal static class AllReduceBench
 {
     public const string Child = "allreduce";
 
-    /// <param name="ncclLibrary">a stand-in NCCL (tests on the CPU), or null for the real one</param>
-    /// <param name="device">where the tensors live; null: the CPU, or the local rank's GPU for NCCL</param>
-    public static void RunChild(long elements, int repeats, string backend, string? ncclLibrary, Device? device, TextWriter output)
+    /// <param name="backend">mpi or nccl (on the CPU, NCCL needs a stand-in named by VLM_NCCL_LIBRARY)</param>
+    /// <param name="device">where the tensors live; null: the local rank's GPU for NCCL when CUDA is there, else the CPU</param>
+    public static void RunChild(long elements, int repeats, string backend, Device? device, TextWriter output)
     {
         var launched = DistributedWorld.FromEnvironment();
-        string fingerprint = $"allreduce {elements}";
-        var on = device ?? (backend == "nccl" && ncclLibrary is null ? new Device(DeviceType.CUDA, launched.LocalRank) : CPU);
-        using var ranks = (backend, ncclLibrary) switch
+        var on = device ?? (backend == "nccl" && cuda.is_available() ? new Device(DeviceType.CUDA, launched.LocalRank) : CPU);
+        using var ranks = Collectives.Create(backend switch
         {
-            ("mpi", _) => Collectives.Create(DistributedBackend.Mpi, launched, on),
-            ("nccl", { } stand) => NcclCollectives.Start(launched, on, fingerprint, NcclLibrary.Load([stand], needsCuda: false), Environment.GetEnvironmentVariable),
-            ("nccl", null) => Collectives.Create(DistributedBackend.Nccl, launched, on, fingerprint),
+            "mpi" => DistributedBackend.Mpi,
+            "nccl" => DistributedBackend.Nccl,
             _ => throw new Cli.UsageException($"--distributed {backend} is not mpi or nccl"),
-        };
+        }, launched, on, fingerprint: $"allreduce {elements}");
         var world = ranks.World;
         using var values = arange(elements, dtype: float32, device: on).add_(world.Rank * 1000.0);
         ranks.AllReduceSum(values);

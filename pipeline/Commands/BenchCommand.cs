@@ -24,8 +24,7 @@ internal sealed class BenchCommand : ICommand
         new("child", "internal: one measurement in a process of its own (etl, train-step, long-answers, train-rows, allreduce: under mpirun)"),
         new("elements", "internal: fp32 values per all-reduce for the allreduce child"),
         new("repeats", "internal: timed all-reduces for the allreduce child"),
-        new("distributed", "internal: the allreduce child's collectives: mpi (under mpirun), or nccl on --device cuda (or on the CPU through a stand-in --nccl_library)", Default: "mpi"),
-        new("nccl_library", "internal: a stand-in for libnccl.so.2 for the allreduce child on the CPU (tests)"),
+        new("distributed", "internal: the allreduce child's collectives: mpi (under mpirun), or nccl on --device cuda (on the CPU through a stand-in named by VLM_NCCL_LIBRARY)", Default: "mpi"),
         new("records", "internal: records for the etl child"),
         new("data", "internal: the shards folder for the train-rows child (--out: its output folder)"),
         new("model", "internal: the init-tiny folder for the train-rows child"),
@@ -72,7 +71,7 @@ internal sealed class BenchCommand : ICommand
                     args.Value("out") ?? throw new UsageException("--out is needed"), output);
                 return ExitCodes.Ok;
             case AllReduceBench.Child:
-                AllReduceBench.RunChild(args.Long("elements", 1 << 20), args.Int("repeats", 9), args.ValueOrDefault("distributed"), args.Value("nccl_library"),
+                AllReduceBench.RunChild(args.Long("elements", 1 << 20), args.Int("repeats", 9), args.ValueOrDefault("distributed"),
                     args.Value(DeviceArguments.Device.Name) is null ? null : DeviceArguments.Explicit(args), output);
                 return ExitCodes.Ok;
             default:

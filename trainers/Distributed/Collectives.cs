@@ -27,10 +27,16 @@ public static class Collectives
         _ => MpiCollectives.Start(world),
     };
 
+    /// <summary>
+    /// NCCL on the local rank's GPU. <c>VLM_NCCL_LIBRARY</c> names another library file to load; on the CPU
+    /// only such a library is taken (a host-memory stand-in, as the tests use, to run this path without a GPU).
+    /// </summary>
     static ICollectives Nccl(DistributedWorld world, torch.Device device, string fingerprint)
     {
-        if (device.type != DeviceType.CUDA)
+        string? library = Environment.GetEnvironmentVariable(NcclLibrary.OverrideVariable);
+        bool cuda = device.type == DeviceType.CUDA;
+        if (!cuda && library is null)
             throw new NotSupportedException("--distributed nccl reduces CUDA tensors, and this run is on the CPU (TorchSharp's CPU build, or no GPU): use --distributed mpi and launch with mpirun");
-        return NcclCollectives.Start(world, device, fingerprint);
+        return NcclCollectives.Start(world, device, fingerprint, NcclLibrary.Load(library is null ? null : [library], needsCuda: cuda), Environment.GetEnvironmentVariable);
     }
 }

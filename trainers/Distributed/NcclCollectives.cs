@@ -27,9 +27,6 @@ public sealed unsafe class NcclCollectives : ICollectives
 
     /// <summary>NCCL's communicator for <paramref name="world"/> on <paramref name="device"/> (the local rank's GPU).</summary>
     /// <param name="fingerprint">the run's configuration: ranks of another run are refused at a TCP rendezvous</param>
-    public static NcclCollectives Start(DistributedWorld world, torch.Device device, string fingerprint) =>
-        Start(world, device, fingerprint, NcclLibrary.Load(), Environment.GetEnvironmentVariable);
-
     internal static NcclCollectives Start(DistributedWorld world, torch.Device device, string fingerprint, NcclLibrary nccl, Func<string, string?> environment)
     {
         var mpi = world.Launcher is "openmpi" or "mpich" ? MpiCollectives.Start(world) : null;

@@ -45,6 +45,9 @@ internal sealed unsafe class NcclLibrary
     readonly delegate* unmanaged<int, nint> _errorString;
     readonly delegate* unmanaged<int, int> _setDevice;
 
+    /// <summary>The environment variable naming an NCCL library file to load instead (a build of one's own, or the tests' stand-in).</summary>
+    public const string OverrideVariable = "VLM_NCCL_LIBRARY";
+
     /// <summary>Where NCCL is looked for: its soname, then the unversioned name a development install adds.</summary>
     public static readonly string[] Names = ["libnccl.so.2", "libnccl.so"];
     static readonly string[] CudaRuntimes = ["libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0", "libcudart.so"];

@@ -10,8 +10,10 @@ namespace Vlm.Tests.Pipeline.Training;
 /// The NCCL collectives in real processes on the CPU, through a stand-in libnccl (tests/tools/fake-nccl: the
 /// real one needs a GPU): rank 0's id reaching the other rank over TCP in torchrun's environment and over MPI
 /// under mpirun, sums, broadcasts and barriers through nccl.h's calls, and a rendezvous that refuses a rank of
-/// another run or ends with a clear error when no rank 0 comes.
+/// another run or ends with a clear error when no rank 0 comes; and <c>vlm train --distributed nccl</c> with two
+/// such ranks training the weights of one rank of twice the batch.
 /// </summary>
+[Collection(TorchRandomCollection.Name)]
 public sealed class NcclCollectivesTests : IDisposable
 {
     static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
@@ -22,8 +24,8 @@ public sealed class NcclCollectivesTests : IDisposable
 
     public void Dispose() => _root.Dispose();
 
-    string[] Child(int elements = 1000) =>
-        ["bench", "--child", "allreduce", "--distributed", "nccl", "--nccl_library", _library, "--elements", $"{elements}", "--repeats", "3"];
+    static string[] Child(int elements = 1000) =>
+        ["bench", "--child", "allreduce", "--distributed", "nccl", "--elements", $"{elements}", "--repeats", "3"];
 
     static int FreePort()
     {
@@ -40,7 +42,7 @@ public sealed class NcclCollectivesTests : IDisposable
         var environment = new Dictionary<string, string>
         {
             ["RANK"] = $"{rank}", ["WORLD_SIZE"] = "2", ["LOCAL_RANK"] = $"{rank}", ["MASTER_ADDR"] = "127.0.0.1", ["MASTER_PORT"] = $"{rendezvousPort - 1}",
-            ["OMP_NUM_THREADS"] = "1", ["FAKE_NCCL_DIR"] = _root.Path,
+            ["OMP_NUM_THREADS"] = "1", ["FAKE_NCCL_DIR"] = _root.Path, ["VLM_NCCL_LIBRARY"] = _library,
         };
         foreach (var (name, value) in more) environment[name] = value;
         return environment;
@@ -70,7 +72,7 @@ public sealed class NcclCollectivesTests : IDisposable
     public void Under_mpirun_the_nccl_id_goes_over_mpi()
     {
         Assert.True(File.Exists("/usr/bin/mpirun"), "mpirun is missing: tests/tools/install-openmpi.sh installs Debian's openmpi-bin");
-        using var run = VlmProcess.MpirunWith(new Dictionary<string, string> { ["FAKE_NCCL_DIR"] = _root.Path }, 2, Child());
+        using var run = VlmProcess.MpirunWith(new Dictionary<string, string> { ["FAKE_NCCL_DIR"] = _root.Path, ["VLM_NCCL_LIBRARY"] = _library }, 2, Child());
         int code = run.Wait(Limit);
         Assert.True(code == 0, run.Output + run.Error);
         AssertCollectivesWorked(Ranks(run.Output));
@@ -97,5 +99,36 @@ public sealed class NcclCollectivesTests : IDisposable
         Assert.NotEqual(0, one.Wait(Limit));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
         Assert.Contains($"rank 1: no rendezvous at 127.0.0.1:{port} within 2 s", one.Error);
+    }
+
+    [Fact]
+    public void Two_nccl_ranks_of_batch_two_train_the_weights_of_one_rank_of_batch_four()
+    {
+        TinyTrainingRun.Prepare(_root, samples: 16);
+        string[] Train(string output, int batch) => TinyTrainingRun.Train(_root, output, batch, steps: 6, saveSteps: 3, loraDropout: 0, "--distributed", "nccl");
+        var one = VlmProcess.Run(Limit, TinyTrainingRun.Train(_root, "one", batch: 4, steps: 6, saveSteps: 3, loraDropout: 0));
+        Assert.True(one.Code == 0, one.Out + one.Err);
+
+        int port = FreePort();
+        using var rankOne = VlmProcess.With(Torchrun(1, port), Train("two", batch: 2));
+        using var rankZero = VlmProcess.With(Torchrun(0, port), Train("two", batch: 2));
+        int zeroCode = rankZero.Wait(Limit), oneCode = rankOne.Wait(Limit);
+        // The ranks also check at the end that their weights are bitwise equal.
+        Assert.True(zeroCode == 0 && oneCode == 0, rankZero.Output + rankZero.Error + rankOne.Output + rankOne.Error);
+        foreach (var file in Directory.GetFiles(_root.File("one/model"), "*.safetensors"))
+        {
+            using var a = Vlm.Trainers.Checkpoints.SafetensorsFile.Open(file);
+            using var b = Vlm.Trainers.Checkpoints.SafetensorsFile.Open(Path.Combine(_root.File("two/model"), Path.GetFileName(file)));
+            Assert.Equal(a.Names.Order(), b.Names.Order());
+            foreach (var name in a.Names)
+            {
+                using var x = a.Read(name);
+                using var y = b.Read(name);
+                Assert.True(x.allclose(y, rtol: 0, atol: 1e-5), $"{Path.GetFileName(file)}:{name} differs by {(x - y).abs().max().item<float>()}");
+            }
+        }
+        // One writer: rank 0's progress lines only.
+        Assert.Contains("step 6  loss", rankZero.Output);
+        Assert.DoesNotContain("step 6  loss", rankOne.Output);
     }
 }
