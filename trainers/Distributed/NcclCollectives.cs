@@ -77,7 +77,8 @@ public sealed unsafe class NcclCollectives : ICollectives
     /// <summary>Runs <paramref name="call"/> on the tensor's data on the device: in place when it is there and contiguous, else on a copy written back.</summary>
     void OnDevice(torch.Tensor tensor, Action<nint> call)
     {
-        bool inPlace = tensor.device == _device && tensor.is_contiguous();
+        // Compared by type and index: two Device objects for one device are not the same reference.
+        bool inPlace = tensor.device_type == _device.type && tensor.device_index == _device.index && tensor.is_contiguous();
         var work = inPlace ? tensor : tensor.to(_device).contiguous();
         try
         {
