@@ -18,6 +18,7 @@ namespace Vlm.Trainers.Distributed;
 internal static class TcpRendezvous
 {
     static readonly byte[] Magic = Encoding.ASCII.GetBytes("vlm-rendezvous-1");
+    static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
     const byte Accepted = 0, Refused = 1;
 
     /// <summary>The address and port the rendezvous of <paramref name="world"/> uses.</summary>
@@ -74,7 +75,25 @@ internal static class TcpRendezvous
             {
                 var client = listener.AcceptTcpClientAsync(deadline).AsTask().GetAwaiter().GetResult();
                 var stream = client.GetStream();
-                var hello = ReadExactly(stream, Magic.Length + 4 + hash.Length, deadline);
+                byte[]? hello;
+                using (var greeting = CancellationTokenSource.CreateLinkedTokenSource(deadline))
+                {
+                    // A connection that says nothing (a port probe) is dropped after a while, not waited for until the deadline.
+                    greeting.CancelAfter(HelloTimeout);
+                    try
+                    {
+                        hello = ReadExactly(stream, Magic.Length + 4 + hash.Length, greeting.Token);
+                    }
+                    catch (Exception e) when (!deadline.IsCancellationRequested && e is OperationCanceledException or IOException or EndOfStreamException)
+                    {
+                        hello = null;
+                    }
+                }
+                if (hello is null)
+                {
+                    client.Dispose();
+                    continue;
+                }
                 if (!hello.AsSpan(0, Magic.Length).SequenceEqual(Magic))
                 {
                     // Not this program (a port scan, a stale client of another protocol): refused, the run goes on waiting.
