@@ -3,7 +3,6 @@ using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Config;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Features;
-using Vlm.Trainers.Training;
 using Vlm.Transforms.Data;
 using Vlm.Transforms.Processing;
 using Vlm.Transforms.Shards;

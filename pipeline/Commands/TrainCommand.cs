@@ -4,7 +4,6 @@ using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Training;
-using Vlm.Transforms.Etl;
 
 namespace Vlm.Pipeline.Commands;
 

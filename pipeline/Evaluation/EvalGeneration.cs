@@ -3,7 +3,6 @@ using Vlm.Pipeline.Cli;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
 using Vlm.Trainers.Models.Llava;
-using Vlm.Transforms;
 using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Evaluation;
 

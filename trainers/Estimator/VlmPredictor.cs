@@ -3,7 +3,6 @@ using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Training;
-using Vlm.Transforms.Conversations;
 using Vlm.Transforms.Processing;
 using static TorchSharp.torch;
 

@@ -1,11 +1,9 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
 using TorchSharp;
 using Vlm.Datasets.IO;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Llava;
-using Vlm.Trainers.Models.Qwen2;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
 

@@ -3,7 +3,6 @@ using Vlm.Datasets.Tokenizers;
 using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Checkpoints;
-using Vlm.Trainers.Models;
 using static TorchSharp.torch;
 
 namespace Vlm.Tests.Pipeline.Commands;

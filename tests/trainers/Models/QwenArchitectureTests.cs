@@ -1,5 +1,4 @@
 using Vlm.Tests.TestSupport;
-using Vlm.Trainers.Models;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Qwen;
