@@ -103,6 +103,10 @@ internal sealed class VlmProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>The JSON objects ranks printed, one each (mpirun may put several on one line).</summary>
+    public static List<System.Text.Json.JsonElement> JsonObjects(string output) =>
+        [.. System.Text.RegularExpressions.Regex.Matches(output, "\\{[^{}]*\\}").Select(m => System.Text.Json.JsonDocument.Parse(m.Value).RootElement)];
+
     /// <summary>Runs to the end and returns the exit code, output and errors.</summary>
     public static (int Code, string Out, string Err) Run(TimeSpan timeout, params string[] args) => RunToEnd(new VlmProcess(args), timeout);
 

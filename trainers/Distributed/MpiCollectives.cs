@@ -41,20 +41,7 @@ public sealed unsafe class MpiCollectives : ICollectives
         if (code != 0) throw new InvalidOperationException($"{call} failed with MPI error {code}");
     }
 
-    /// <summary>Runs <paramref name="call"/> on the tensor's storage: in place when it is a contiguous CPU tensor, else on a copy written back.</summary>
-    static void OnStorage(torch.Tensor tensor, Action<torch.Tensor> call)
-    {
-        if (tensor.device_type == DeviceType.CPU && tensor.is_contiguous())
-        {
-            call(tensor);
-            return;
-        }
-        using var work = tensor.cpu().contiguous();
-        call(work);
-        tensor.copy_(work);
-    }
-
-    public void AllReduceSum(torch.Tensor tensor) => OnStorage(tensor, AllReduceInPlace);
+    public void AllReduceSum(torch.Tensor tensor) => TensorStaging.OnDevice(tensor, torch.CPU, AllReduceInPlace);
 
     void AllReduceInPlace(torch.Tensor tensor)
     {
@@ -75,7 +62,7 @@ public sealed unsafe class MpiCollectives : ICollectives
         }
     }
 
-    public void Broadcast(torch.Tensor tensor, int root = 0) => OnStorage(tensor, contiguous => BroadcastInPlace(contiguous, root));
+    public void Broadcast(torch.Tensor tensor, int root = 0) => TensorStaging.OnDevice(tensor, torch.CPU, contiguous => BroadcastInPlace(contiguous, root));
 
     void BroadcastInPlace(torch.Tensor tensor, int root)
     {

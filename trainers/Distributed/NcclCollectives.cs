@@ -74,22 +74,9 @@ public sealed unsafe class NcclCollectives : ICollectives
         _ => throw new ArgumentException($"NCCL all-reduce here takes float, bfloat16, half, int32, int64 or uint8 tensors, not {tensor.dtype}", nameof(tensor)),
     };
 
-    /// <summary>Runs <paramref name="call"/> on the tensor's data on the device: in place when it is there and contiguous, else on a copy written back.</summary>
-    void OnDevice(torch.Tensor tensor, Action<nint> call)
-    {
-        // Compared by type and index: two Device objects for one device are not the same reference.
-        bool inPlace = tensor.device_type == _device.type && tensor.device_index == _device.index && tensor.is_contiguous();
-        var work = inPlace ? tensor : tensor.to(_device).contiguous();
-        try
-        {
-            call(NativeTensorMemory.StoragePointer(work));
-            if (!inPlace) tensor.copy_(work);
-        }
-        finally
-        {
-            if (!inPlace) work.Dispose();
-        }
-    }
+    /// <summary>Runs <paramref name="call"/> on the address of the tensor's data, contiguous on the rank's device (<see cref="TensorStaging"/>).</summary>
+    void OnDevice(torch.Tensor tensor, Action<nint> call) =>
+        TensorStaging.OnDevice(tensor, _device, work => call(NativeTensorMemory.StoragePointer(work)));
 
     public void AllReduceSum(torch.Tensor tensor)
     {

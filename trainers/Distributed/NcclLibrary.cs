@@ -36,7 +36,6 @@ internal sealed unsafe class NcclLibrary
     /// <summary>nccl.h's <c>ncclDataType_t</c> and <c>ncclRedOp_t</c> values.</summary>
     public const int Uint8 = 1, Int32 = 2, Int64 = 4, Float16 = 6, Float32 = 7, Float64 = 8, Bfloat16 = 9, Sum = 0;
 
-    public readonly delegate* unmanaged<int*, int> GetVersion;
     public readonly delegate* unmanaged<NcclUniqueId*, int> GetUniqueId;
     public readonly delegate* unmanaged<nint*, int, NcclUniqueId, int, int> CommInitRank;
     public readonly delegate* unmanaged<nint, nint, nuint, int, int, nint, nint, int> AllReduce;
@@ -59,7 +58,6 @@ internal sealed unsafe class NcclLibrary
         Name = name;
         nint Export(nint library, string owner, string symbol) => NativeLibrary.TryGetExport(library, symbol, out var address)
             ? address : throw new DllNotFoundException($"{owner} has no {symbol}: not an NCCL this program knows (2.x is needed)");
-        GetVersion = (delegate* unmanaged<int*, int>)Export(handle, name, "ncclGetVersion");
         GetUniqueId = (delegate* unmanaged<NcclUniqueId*, int>)Export(handle, name, "ncclGetUniqueId");
         CommInitRank = (delegate* unmanaged<nint*, int, NcclUniqueId, int, int>)Export(handle, name, "ncclCommInitRank");
         AllReduce = (delegate* unmanaged<nint, nint, nuint, int, int, nint, nint, int>)Export(handle, name, "ncclAllReduce");
@@ -91,17 +89,6 @@ internal sealed unsafe class NcclLibrary
             return new NcclLibrary(name, handle, runtime);
         }
         throw new DllNotFoundException($"NCCL could not be loaded (tried {string.Join(", ", tried)}): install NVIDIA's NCCL (PyTorch's CUDA wheels bring it as nvidia-nccl-cu12/cu13: add its lib folder to LD_LIBRARY_PATH), or use --distributed mpi");
-    }
-
-    /// <summary>The version as NCCL encodes it (2.21.5 is 22105).</summary>
-    public int Version
-    {
-        get
-        {
-            int version = 0;
-            Check(GetVersion(&version), "ncclGetVersion");
-            return version;
-        }
     }
 
     /// <summary>Makes <paramref name="device"/> the calling thread's current CUDA device (a no-op for a stand-in on the CPU).</summary>

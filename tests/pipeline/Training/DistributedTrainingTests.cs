@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Checkpoints;
 
@@ -47,8 +46,7 @@ public class DistributedTrainingTests : IDisposable
     {
         var (code, output, error) = VlmProcess.RunMpi(2, Limit, "bench", "--child", "allreduce", "--elements", "100000");
         Assert.True(code == 0, output + error);
-        // Each rank prints one JSON object; mpirun may put them on one line.
-        var ranks = System.Text.RegularExpressions.Regex.Matches(output, "\\{[^{}]*\\}").Select(m => JsonDocument.Parse(m.Value).RootElement).ToList();
+        var ranks = VlmProcess.JsonObjects(output);
         Assert.Equal([0, 1], ranks.Select(r => r.GetProperty("rank").GetInt32()).Order());
         Assert.All(ranks, r => Assert.True(r.GetProperty("sums").GetBoolean() && r.GetProperty("broadcast").GetBoolean(), r.ToString()));
     }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Vlm.Tests.TestSupport;
 
@@ -27,15 +25,6 @@ public sealed class NcclCollectivesTests : IDisposable
     static string[] Child(int elements = 1000) =>
         ["bench", "--child", "allreduce", "--distributed", "nccl", "--elements", $"{elements}", "--repeats", "3"];
 
-    static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     /// <summary>What torchrun gives rank <paramref name="rank"/> of two; the rendezvous listens on MASTER_PORT + 1 (torchrun's agent holds MASTER_PORT).</summary>
     Dictionary<string, string> Torchrun(int rank, int rendezvousPort, params (string Name, string Value)[] more)
     {
@@ -48,9 +37,6 @@ public sealed class NcclCollectivesTests : IDisposable
         return environment;
     }
 
-    static List<JsonElement> Ranks(string output) =>
-        [.. System.Text.RegularExpressions.Regex.Matches(output, "\\{[^{}]*\\}").Select(m => JsonDocument.Parse(m.Value).RootElement)];
-
     static void AssertCollectivesWorked(IReadOnlyList<JsonElement> ranks)
     {
         Assert.Equal([0, 1], ranks.Select(r => r.GetProperty("rank").GetInt32()).Order());
@@ -60,12 +46,12 @@ public sealed class NcclCollectivesTests : IDisposable
     [Fact]
     public void Two_torchrun_ranks_meet_over_tcp_and_sum_broadcast_and_wait_through_nccl_calls()
     {
-        int port = FreePort();
+        int port = FreePort.Next();
         using var one = VlmProcess.With(Torchrun(1, port), Child());
         using var zero = VlmProcess.With(Torchrun(0, port), Child());
         int zeroCode = zero.Wait(Limit), oneCode = one.Wait(Limit);
         Assert.True(zeroCode == 0 && oneCode == 0, zero.Output + zero.Error + one.Output + one.Error);
-        AssertCollectivesWorked([.. Ranks(zero.Output), .. Ranks(one.Output)]);
+        AssertCollectivesWorked([.. VlmProcess.JsonObjects(zero.Output), .. VlmProcess.JsonObjects(one.Output)]);
     }
 
     [Fact]
@@ -75,13 +61,13 @@ public sealed class NcclCollectivesTests : IDisposable
         using var run = VlmProcess.MpirunWith(new Dictionary<string, string> { ["FAKE_NCCL_DIR"] = _root.Path, ["VLM_NCCL_LIBRARY"] = _library }, 2, Child());
         int code = run.Wait(Limit);
         Assert.True(code == 0, run.Output + run.Error);
-        AssertCollectivesWorked(Ranks(run.Output));
+        AssertCollectivesWorked(VlmProcess.JsonObjects(run.Output));
     }
 
     [Fact]
     public void A_rank_started_with_another_command_is_refused_and_both_ranks_end()
     {
-        int port = FreePort();
+        int port = FreePort.Next();
         using var one = VlmProcess.With(Torchrun(1, port), Child(elements: 999));
         using var zero = VlmProcess.With(Torchrun(0, port), Child());
         Assert.NotEqual(0, zero.Wait(Limit));
@@ -93,7 +79,7 @@ public sealed class NcclCollectivesTests : IDisposable
     [Fact]
     public void A_rank_without_rank_zero_ends_at_the_timeout_saying_where_it_looked()
     {
-        int port = FreePort();
+        int port = FreePort.Next();
         var clock = Stopwatch.StartNew();
         using var one = VlmProcess.With(Torchrun(1, port, ("VLM_RENDEZVOUS_TIMEOUT", "2")), Child());
         Assert.NotEqual(0, one.Wait(Limit));
@@ -109,7 +95,7 @@ public sealed class NcclCollectivesTests : IDisposable
         var one = VlmProcess.Run(Limit, TinyTrainingRun.Train(_root, "one", batch: 4, steps: 6, saveSteps: 3, loraDropout: 0));
         Assert.True(one.Code == 0, one.Out + one.Err);
 
-        int port = FreePort();
+        int port = FreePort.Next();
         using var rankOne = VlmProcess.With(Torchrun(1, port), Train("two", batch: 2));
         using var rankZero = VlmProcess.With(Torchrun(0, port), Train("two", batch: 2));
         int zeroCode = rankZero.Wait(Limit), oneCode = rankOne.Wait(Limit);

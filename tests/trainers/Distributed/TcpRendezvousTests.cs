@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Vlm.Tests.TestSupport;
 using Vlm.Trainers.Distributed;
 
 namespace Vlm.Tests.Trainers.Distributed;
@@ -7,21 +8,12 @@ namespace Vlm.Tests.Trainers.Distributed;
 /// <summary>The rendezvous protocol itself: strangers on the port do not stop a run, and a rank's settings come from the environment.</summary>
 public class TcpRendezvousTests
 {
-    static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     static DistributedWorld Rank(int rank, int size) => new(rank, size, rank, "torchrun", "127.0.0.1", 29500);
 
     [Fact]
     public async Task Connections_that_are_not_ranks_are_refused_and_the_ranks_still_meet()
     {
-        var at = new IPEndPoint(IPAddress.Loopback, FreePort());
+        var at = new IPEndPoint(IPAddress.Loopback, FreePort.Next());
         byte[] payload = [.. Enumerable.Range(0, 128).Select(i => (byte)i)];
         var timeout = TimeSpan.FromSeconds(60);
         var zero = Task.Run(() => TcpRendezvous.Exchange(Rank(0, 3), at, payload, "run", timeout));
