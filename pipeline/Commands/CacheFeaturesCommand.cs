@@ -3,7 +3,6 @@ using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Config;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Features;
-using Vlm.Transforms.Data;
 using Vlm.Transforms.Processing;
 using Vlm.Transforms.Shards;
 
@@ -35,47 +34,16 @@ internal sealed class CacheFeaturesCommand : ICommand
         int batch = args.Int("batch_size");
         if (batch < 1) throw new UsageException($"--batch_size must be at least 1, not {batch}");
         var shards = ShardArguments.Open(data);
-        var images = DistinctImages(shards, ShardArguments.ImagePath(args, shards));
+        var images = DatasetImages.Distinct(shards, ShardArguments.ImagePath(args, shards));
         if (images.Count == 0) throw new UsageException($"{data}: no row has an image; there is nothing to cache");
-        using var tower = VlmModelFolder.ReadTower(vision, out var selection);
-        var preprocessor = VlmProcessor.ForImages(tower.Config.ImageProcessor(vision));
         var clock = Stopwatch.StartNew();
         VisionFeatureCache.CacheIndex index;
         using (var progress = ProgressReporter.Create(output, "images", images.Count, logEvery: 0))
-            index = VisionFeatureCache.Build(tower, selection, vision, preprocessor, images, folder, batch, (done, _) => progress.Report(done));
+            index = VisionFeatureCache.Build(vision, images, folder, batch, (done, _) => progress.Report(done));
         long bytes = new DirectoryInfo(folder).EnumerateFiles().Sum(f => f.Length);
         output.WriteLine($"features   {index.Images} images x [{index.Tokens}, {index.Hidden}] {index.DType} (layer {index.Layer}{(index.DropFirstToken ? ", first token dropped" : "")}) "
             + $"-> {Path.GetFullPath(folder)} ({bytes / 1048576.0:F1} MB, {images.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-6):F1} images/s)");
         output.WriteLine($"train with --vision {vision} --vision_features {folder}");
         return ExitCodes.Ok;
-    }
-
-    /// <summary>Each image SHA-256 of the shards once, with its file; a row with an image but no hash is refused.</summary>
-    static List<(string Sha256, string Path)> DistinctImages(ShardDataView shards, Func<string, string, string> imagePath)
-    {
-        var columns = new[] { shards.Schema[VlmColumns.Image], shards.Schema[VlmColumns.ImageSha256], shards.Schema[VlmColumns.Id], shards.Schema[VlmColumns.Source] };
-        using var cursor = shards.GetRowCursor(columns);
-        var image = cursor.GetGetter<ReadOnlyMemory<char>>(columns[0]);
-        var sha = cursor.GetGetter<ReadOnlyMemory<char>>(columns[1]);
-        var id = cursor.GetGetter<ReadOnlyMemory<char>>(columns[2]);
-        var source = cursor.GetGetter<ReadOnlyMemory<char>>(columns[3]);
-        ReadOnlyMemory<char> imageValue = default, shaValue = default, idValue = default, sourceValue = default;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var images = new List<(string, string)>();
-        while (cursor.MoveNext())
-        {
-            image(ref imageValue);
-            if (imageValue.IsEmpty) continue;
-            sha(ref shaValue);
-            if (shaValue.IsEmpty)
-            {
-                id(ref idValue);
-                throw new InvalidDataException($"row {idValue} (image {imageValue}) has no image_sha256; prepare the data again with vlm prepare");
-            }
-            if (!seen.Add(shaValue.ToString())) continue;
-            source(ref sourceValue);
-            images.Add((shaValue.ToString(), imagePath(sourceValue.ToString(), imageValue.ToString())));
-        }
-        return images;
     }
 }

@@ -46,6 +46,8 @@ internal static class TrainSettings
         new("max_grad_norm", "gradient clipping norm", Text(Defaults.MaxGradNorm), (o, v) => o with { MaxGradNorm = v.Double() }),
         Flag("gradient_checkpointing", "recompute activations in the backward pass to save memory", (o, on) => o with { GradientCheckpointing = on }),
         new("dataloader_num_workers", "batches loaded (images decoded) ahead of the step in the background", $"{Defaults.DataWorkers}", (o, v) => o with { DataWorkers = v.Int() }),
+        new("cpu_replicas", "CPU only: model copies trained side by side on threads of their own, each on a share of every micro-batch (for small models)", $"{Defaults.CpuReplicas}",
+            (o, v) => o with { CpuReplicas = v.Int() }),
         Flag("group_by_length", "batch examples of similar length together (mega-batches of 50 global batches sorted by length): less padding", (o, on) => o with { GroupByLength = on }),
         Flag("packing", "pack each micro-batch's examples into as few rows as fit its longest (attention kept within each example; the same loss): less padding",
             (o, on) => o with { Packing = on }),

@@ -5,6 +5,7 @@ using Vlm.Datasets.Synthetic;
 using Vlm.Datasets.Tokenizers;
 using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Estimator;
+using Vlm.Trainers.Features;
 using Vlm.Trainers.Models;
 using Vlm.Trainers.Training;
 using Vlm.Transforms;
@@ -80,13 +81,17 @@ internal static class DemoRun
         log($"etl        {manifest.Rows} rows in {etl.ShardsWritten} Parquet shard(s), {manifest.Rejected} rejected -> {shards}");
 
         var ml = new MLContext(options.Seed);
+        string images = Path.Combine(train, ShapesDataset.ImagesFolder), features = Path.Combine(root, "features");
+        // A model this small is faster as one copy per core, each on its share of the batch, than as one model splitting
+        // every small operation between cores (vlm bench's cpu_replicas row).
+        int copies = Math.Clamp(Environment.ProcessorCount, 1, options.BatchSize);
         var trainer = ml.Vlm().Trainer(new VlmTrainerOptions
         {
-            LlmPath = llm, VisionPath = vision, Template = template, ImageRoot = Path.Combine(train, ShapesDataset.ImagesFolder),
-            OutputDir = Path.Combine(root, "output"), Train = TrainableParts.Full, TrainVisionTower = true,
+            LlmPath = llm, VisionPath = vision, Template = template, ImageRoot = images,
+            OutputDir = Path.Combine(root, "output"), Train = TrainableParts.Full, VisionFeatures = features,
             PerDeviceTrainBatchSize = options.BatchSize, MaxSteps = options.Steps, WarmupSteps = options.Steps / 20,
             LrSchedulerType = LrSchedule.Cosine, LearningRate = options.LearningRate, FeatureProjLr = options.LearningRate,
-            LoggingSteps = Math.Max(1, options.Steps / 10), SaveSteps = options.Steps, SaveTotalLimit = 1, Seed = options.Seed,
+            LoggingSteps = Math.Max(1, options.Steps / 10), CpuReplicas = copies, SaveSteps = options.Steps, SaveTotalLimit = 1, Seed = options.Seed,
         });
         trainer.OnLog = entry => log(
             $"step {entry.Step,5}  loss {entry.Loss:F4}  lr {entry.LearningRate:E2}  grad norm {entry.GradNorm:F2}  {entry.TokensPerSecond:F0} tokens/s  data wait {entry.DataWait:P0}");
@@ -95,6 +100,11 @@ internal static class DemoRun
         double reference = SpeedReference();
         log($"reference  {reference / 1e9:F1} GFLOP/s of bare fp32 GEMM at the demo's LLM sizes (this machine, now)");
         phase.Restart();
+        // As LLaVA trains: the tower frozen, its features computed once per image rather than every step.
+        var distinct = DatasetImages.Distinct(ml.Data.LoadShards(shards), (_, image) => Path.Combine(images, image));
+        var cache = VisionFeatureCache.Build(vision, distinct, features);
+        log($"features   the frozen tower's features of the {cache.Images} training images in {phase.Elapsed.TotalSeconds:F1} s -> {features}");
+        log($"training   {copies} model cop{(copies == 1 ? "y" : "ies")} side by side, one per core, each on its share of every batch of {options.BatchSize} (cpu_replicas {copies})");
         using var model = trainer.Fit(ml.Data.LoadShards(shards));
         double trainingSeconds = phase.Elapsed.TotalSeconds;
         phase.Restart();

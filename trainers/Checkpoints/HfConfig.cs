@@ -34,6 +34,13 @@ internal sealed class HfConfig
         }
     }
 
+    /// <summary>A config held in memory (a model's own <c>ConfigJson</c>); <paramref name="origin"/> names it in errors.</summary>
+    public static HfConfig Parse(System.Text.Json.Nodes.JsonObject json, string origin)
+    {
+        using var doc = JsonDocument.Parse(json.ToJsonString());
+        return new HfConfig(origin, doc.RootElement.Clone());
+    }
+
     public bool Has(string key) => _root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
 
     public string? String(string key, string? fallback = null) =>

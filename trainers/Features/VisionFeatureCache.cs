@@ -53,6 +53,13 @@ internal sealed class VisionFeatureCache : IBatchImages
         [property: JsonPropertyName("images")] int Images,
         [property: JsonPropertyName("files")] IReadOnlyList<string> Files);
 
+    /// <summary>Reads the tower of <paramref name="visionFolder"/> (a CLIP or SigLIP folder, or a LLaVA folder) with its image processor and builds the cache from it.</summary>
+    public static CacheIndex Build(string visionFolder, IReadOnlyList<(string Sha256, string Path)> images, string folder, int batchSize = 16, Action<int, int>? progress = null)
+    {
+        using var tower = VlmModelFolder.ReadTower(visionFolder, out var selection);
+        return Build(tower, selection, visionFolder, VlmProcessor.ForImages(tower.Config.ImageProcessor(visionFolder)), images, folder, batchSize, progress);
+    }
+
     /// <summary>
     /// Runs <paramref name="tower"/> (no gradients) over <paramref name="images"/> (SHA-256, file path; each
     /// SHA once) in batches and writes the folder. An existing cache is refused: features are the tower's,

@@ -3,26 +3,26 @@ using System.Diagnostics;
 namespace Vlm.Trainers.Training;
 
 /// <summary>
-/// The batches of the run, in order, loaded (images decoded) by up to <c>workers</c> background
+/// The batches of the run (a <see cref="TrainingBatch"/>, or one per model copy: <see cref="ThreadReplicas"/>), in order, loaded (images decoded) by up to <c>workers</c> background
 /// tasks ahead of the step that needs them: a bounded queue, so memory holds at most that many
 /// batches beyond the current one. Loading is deterministic, so how far ahead it runs never changes
 /// what a step sees.
 /// </summary>
-internal sealed class BatchQueue
+internal sealed class BatchQueue<TBatch>
 {
-    readonly Func<int, int, TrainingBatch> _load;
+    readonly Func<int, int, TBatch> _load;
     readonly int _total, _accumulation, _workers;
-    readonly Queue<Task<TrainingBatch>> _ahead = new();
+    readonly Queue<Task<TBatch>> _ahead = new();
     int _step, _micro; // the next batch to start loading
 
-    public BatchQueue(Func<int, int, TrainingBatch> load, int start, int total, int accumulation, int workers)
+    public BatchQueue(Func<int, int, TBatch> load, int start, int total, int accumulation, int workers)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 0);
         (_load, _step, _total, _accumulation, _workers) = (load, start, total, accumulation, workers);
     }
 
     /// <summary>The next batch, and the seconds spent waiting for it (0 when it was ready).</summary>
-    public (TrainingBatch Batch, double WaitSeconds) Take()
+    public (TBatch Batch, double WaitSeconds) Take()
     {
         var clock = Stopwatch.StartNew();
         var batch = _ahead.TryDequeue(out var ready) ? ready.Result : Load();
@@ -37,13 +37,13 @@ internal sealed class BatchQueue
         foreach (var task in _ahead) task.Wait();
     }
 
-    TrainingBatch Load()
+    TBatch Load()
     {
         var (step, micro) = Advance();
         return _load(step, micro);
     }
 
-    Task<TrainingBatch> StartNext()
+    Task<TBatch> StartNext()
     {
         var (step, micro) = Advance();
         return Task.Run(() => _load(step, micro));

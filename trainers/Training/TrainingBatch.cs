@@ -88,6 +88,19 @@ internal sealed class TrainingBatch(long[] ids, long[] keep, long[] labels, int 
         return (tensor(ids, [rows, length], device: device), tensor(keep, [rows, length], device: device), tensor(labels, [rows, length], device: device), onDevice);
     }
 
+    /// <summary>The positions the loss is taken on: labels other than -100 after each row's first (the label of position t is predicted at t - 1).</summary>
+    public long LabelledTokens
+    {
+        get
+        {
+            long count = 0;
+            for (int r = 0; r < rows; r++)
+                for (int t = 1; t < length; t++)
+                    if (labels[r * length + t] != -100) count++;
+            return count;
+        }
+    }
+
     /// <summary>Real (not padding) tokens.</summary>
     public long Tokens => keep.LongCount(k => k != 0);
 }

@@ -86,10 +86,16 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
 
         var device = model.LanguageModel.HeadWeight.device;
         var order = new EpochOrder(examples.Count, options.Seed, options.GroupByLength ? LengthsOf(examples) : null, perStep);
-        TrainingBatch Load(int step, int micro) => TrainingBatch.Create(
-            [.. Enumerable.Range(0, options.PerDeviceTrainBatchSize).Select(j => examples[order[(long)step * perStep + micro * perMicro + world.Rank * options.PerDeviceTrainBatchSize + j]])],
-            images, options.Packing);
-        var batches = new BatchQueue(Load, start, total, options.GradientAccumulationSteps, options.DataWorkers);
+        // The rank's micro-batch, in one part per model copy (one without cpu_replicas).
+        using var replicas = options.CpuReplicas > 1 ? ThreadReplicas.Create(model, options.CpuReplicas, trainable, copy => Prepare(copy, options)) : null;
+        int parts = replicas?.Count ?? 1;
+        TrainingBatch[] Load(int step, int micro)
+        {
+            var rows = Enumerable.Range(0, options.PerDeviceTrainBatchSize)
+                .Select(j => examples[order[(long)step * perStep + micro * perMicro + world.Rank * options.PerDeviceTrainBatchSize + j]]).ToList();
+            return [.. Enumerable.Range(0, parts).Select(k => TrainingBatch.Create(rows[(rows.Count * k / parts)..(rows.Count * (k + 1) / parts)], images, options.Packing))];
+        }
+        var batches = new BatchQueue<TrainingBatch[]>(Load, start, total, options.GradientAccumulationSteps, options.DataWorkers);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double lossSum = 0, waited = 0; long tokens = 0, samples = 0; int lossSteps = 0;
         // Asked to stop, every rank stops at the same step boundary, whichever got the signal first
@@ -106,8 +112,19 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
             {
                 for (int micro = 0; micro < options.GradientAccumulationSteps; micro++)
                 {
-                    var (batch, wait) = batches.Take();
+                    var (split, wait) = batches.Take();
                     waited += wait;
+                    tokens += split.Sum(b => b.Tokens);
+                    samples += split.Sum(b => b.Examples);
+                    if (replicas is not null)
+                    {
+                        long labelledHere = split.Sum(b => b.LabelledTokens);
+                        double labelledEverywhere = _ranks.Sum(labelledHere);
+                        double weight = (world.IsDistributed ? (labelledEverywhere > 0 ? labelledHere / labelledEverywhere : 0) : 1) / options.GradientAccumulationSteps;
+                        stepLoss += replicas.ForwardBackward(split, device, weight);
+                        continue;
+                    }
+                    var batch = split[0];
                     var (ids, keep, labels, pixels) = batch.ToTensors(device);
                     var (loss, labelled) = model.Loss(ids, keep, labels, pixels);
                     // Each rank's mean loss weighted by its share of the global micro-batch's labelled tokens, so that the
@@ -119,9 +136,8 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
                     else
                         loss.div(accumulation).backward(); // one process: the same operations as always, so the same bytes
                     stepLoss += loss.item<float>() * share / options.GradientAccumulationSteps;
-                    tokens += batch.Tokens;
-                    samples += batch.Examples;
                 }
+                replicas?.GatherGradients();
                 _ranks.AllReduceGradients([.. groups.SelectMany(g => g.Parameters)]);
                 stepLoss = _ranks.Sum(stepLoss);
                 if (!double.IsFinite(stepLoss))
@@ -129,6 +145,7 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
                 double norm = nn.utils.clip_grad_norm_(groups.SelectMany(g => g.Parameters), options.MaxGradNorm);
                 optimizer.StepOnce();
                 optimizer.ZeroGrad();
+                replicas?.CopyWeights();
                 lossSum += stepLoss;
                 lossSteps++;
                 int done = step + 1;
@@ -203,10 +220,33 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
     /// <summary>Freezes what does not train, adds adapters, and returns AdamW's groups (projector first).</summary>
     List<ParamGroup> Configure(out List<(string Name, TorchSharp.Modules.Parameter Parameter)> trainableParameters)
     {
+        var trainable = Prepare(model, options);
+        trainableParameters = trainable;
+        var roles = ParameterRoles.Of(model);
+        bool NoDecay((string Name, TorchSharp.Modules.Parameter) t) => !ParameterRoles.Decays(roles[t.Name]);
+        var projector = trainable.Where(t => t.Name.StartsWith("multi_modal_projector.", StringComparison.Ordinal)).ToList();
+        var rest = trainable.Except(projector).ToList();
+        var groups = new List<ParamGroup>
+        {
+            new([.. projector.Where(t => !NoDecay(t)).Select(t => t.Parameter)], options.FeatureProjLr, options.WeightDecay),
+            new([.. projector.Where(NoDecay).Select(t => t.Parameter)], options.FeatureProjLr, 0),
+            new([.. rest.Where(t => !NoDecay(t)).Select(t => t.Parameter)], options.LearningRate, options.WeightDecay),
+            new([.. rest.Where(NoDecay).Select(t => t.Parameter)], options.LearningRate, 0),
+        };
+        return [.. groups.Where(g => g.Parameters.Count > 0)];
+    }
+
+    /// <summary>
+    /// Makes <paramref name="model"/> train as <paramref name="options"/> say: everything frozen but what
+    /// trains, adapters added, the projector in float32; returns the trainable parameters by name (the
+    /// model's, and each copy's for <see cref="ThreadReplicas"/>).
+    /// </summary>
+    static List<(string Name, TorchSharp.Modules.Parameter Parameter)> Prepare(VlmModel model, VlmTrainerOptions options)
+    {
         foreach (var p in model.parameters()) p.requires_grad = false;
         if (options.Train == TrainableParts.ProjectorAndLora && !ParameterRoles.Of(model.LanguageModel).ContainsValue(ParameterRole.Adapter))
             LoraLayers.Add(model.LanguageModel, options.LoraSettings(model.LanguageModel));
-        var visionLora = Parts.VisionLora;
+        var visionLora = options.VisionLoraSettings();
         if (visionLora is not null && !ParameterRoles.Of(model.VisionTower).ContainsValue(ParameterRole.Adapter))
             LoraLayers.Add(model.VisionTower, visionLora);
         // The projector trains in float32 under a bf16/fp16 model, as the LoRA adapters do (LoraLinear): AdamW's
@@ -224,21 +264,9 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
         if (visionLora is not null)
             trainable.AddRange(model.VisionTower.named_parameters().Where(p => roles["vision_tower." + p.name] == ParameterRole.Adapter).Select(p => ("vision_tower." + p.name, p.parameter)));
         foreach (var (_, p) in trainable) p.requires_grad = true;
-        trainableParameters = trainable;
         model.TrainVisionTower = options.TrainVisionTower || visionLora is not null; // the tower runs with gradients when any of it trains
         model.LanguageModel.GradientCheckpointing = options.GradientCheckpointing;
-
-        bool NoDecay(string name, TorchSharp.Modules.Parameter _) => !ParameterRoles.Decays(roles[name]);
-        var projector = trainable.Where(t => t.Name.StartsWith("multi_modal_projector.", StringComparison.Ordinal)).ToList();
-        var rest = trainable.Except(projector).ToList();
-        var groups = new List<ParamGroup>
-        {
-            new([.. projector.Where(t => !NoDecay(t.Name, t.Parameter)).Select(t => t.Parameter)], options.FeatureProjLr, options.WeightDecay),
-            new([.. projector.Where(t => NoDecay(t.Name, t.Parameter)).Select(t => t.Parameter)], options.FeatureProjLr, 0),
-            new([.. rest.Where(t => !NoDecay(t.Name, t.Parameter)).Select(t => t.Parameter)], options.LearningRate, options.WeightDecay),
-            new([.. rest.Where(t => NoDecay(t.Name, t.Parameter)).Select(t => t.Parameter)], options.LearningRate, 0),
-        };
-        return [.. groups.Where(g => g.Parameters.Count > 0)];
+        return trainable;
     }
 }
 

@@ -79,6 +79,13 @@ public sealed record VlmTrainerOptions
     /// <summary>Batches loaded (images decoded) ahead of the step in background tasks; 0 loads each batch when its step needs it.</summary>
     public int DataWorkers { get; init; } = 2;
     /// <summary>
+    /// CPU only: copies of the model trained side by side in this process, each on a thread of its own with
+    /// one intra-op thread and a share of every micro-batch, their gradients summed before each step
+    /// (<see cref="ThreadReplicas"/>). For small models, whose operations are too small to split across
+    /// cores; 1 (the default) runs one model with libtorch's intra-op threads.
+    /// </summary>
+    public int CpuReplicas { get; init; } = 1;
+    /// <summary>
     /// A folder of the frozen tower's features made by <c>vlm cache-features</c> for these shards: the
     /// trainer reads them instead of decoding images and running the tower each step.
     /// </summary>
@@ -128,6 +135,12 @@ public sealed record VlmTrainerOptions
         if (WarmupSteps < 0) throw new ArgumentException("warmup_steps cannot be negative");
         if (EvalSteps < 0) throw new ArgumentException("eval_steps cannot be negative");
         if (DataWorkers < 0) throw new ArgumentException("dataloader_num_workers cannot be negative");
+        if (CpuReplicas < 1) throw new ArgumentException($"cpu_replicas must be at least 1, not {CpuReplicas}");
+        if (CpuReplicas > PerDeviceTrainBatchSize)
+            throw new ArgumentException($"cpu_replicas {CpuReplicas} splits each micro-batch between the model copies, and per_device_train_batch_size {PerDeviceTrainBatchSize} has fewer rows than copies");
+        // The copies' dropout masks would come from one random stream in whatever order the threads reach it.
+        if (CpuReplicas > 1 && Train == TrainableParts.ProjectorAndLora && LoraDropout > 0)
+            throw new ArgumentException($"cpu_replicas {CpuReplicas} with lora_dropout {LoraDropout}: the model copies would draw their dropout masks from one random stream in an order that varies, so runs with one seed would differ; set lora_dropout 0 or cpu_replicas 1");
         if (Train == TrainableParts.ProjectorAndLora)
         {
             Positive(LoraRank, "lora_rank");

@@ -29,7 +29,14 @@ public class DemoRunTests : IDisposable
         Assert.Equal([1, 2, 3], steps);
         Assert.Contains(lines, l => l.StartsWith("etl        24 rows", StringComparison.Ordinal)); // 12 LLaVA + 12 AI Challenger
         Assert.True(File.Exists(result.SampleImage));
-        Assert.True(File.Exists(_root.File("demo/output/model/vision_tower/model.safetensors")));
+        // The tower is frozen: its features of the distinct training images were cached once and training read them.
+        Assert.True(File.Exists(_root.File("demo/features/features.json")));
+        Assert.Contains(lines, l => l.StartsWith("features   the frozen tower's features of the ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("training   ", StringComparison.Ordinal) && l.Contains($"cpu_replicas {Math.Clamp(Environment.ProcessorCount, 1, 4)}", StringComparison.Ordinal));
+        // What trained is saved (the LLM and projector); the frozen tower is the base folder the model names.
+        Assert.True(File.Exists(_root.File("demo/output/model/projector.safetensors")));
+        Assert.False(Directory.Exists(_root.File("demo/output/model/vision_tower")));
+        Assert.Contains("\"vision\": \"../../models/vision\"", File.ReadAllText(_root.File("demo/output/model/vlm.json")));
         // What the closing lines point to exists: the answers (a header and one line per held-out image) and the model for vlm chat.
         Assert.Equal(6, File.ReadAllLines(result.AnswersFile).Length);
         Assert.True(File.Exists(Path.Combine(result.ModelFolder, "vlm.json")));

@@ -14,7 +14,7 @@ public class BatchQueueTests
     public void Batches_come_in_step_and_micro_batch_order_from_the_start_step(int workers)
     {
         var started = new System.Collections.Concurrent.ConcurrentBag<(int, int)>();
-        var queue = new BatchQueue((step, micro) => { started.Add((step, micro)); return Batch(step, micro); }, start: 2, total: 5, accumulation: 2, workers);
+        var queue = new BatchQueue<TrainingBatch>((step, micro) => { started.Add((step, micro)); return Batch(step, micro); }, start: 2, total: 5, accumulation: 2, workers);
         var seen = new List<(int, int)>();
         for (int i = 0; i < 6; i++)
         {
@@ -31,7 +31,7 @@ public class BatchQueueTests
     public void At_most_the_given_number_of_batches_load_ahead_and_a_slow_load_shows_as_waiting()
     {
         int running = 0, most = 0;
-        var queue = new BatchQueue((step, micro) =>
+        var queue = new BatchQueue<TrainingBatch>((step, micro) =>
         {
             int now = Interlocked.Increment(ref running);
             lock (this) most = Math.Max(most, now);

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Vlm.Trainers.Checkpoints;
 using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Models.Text;
 using Vlm.Trainers.Models.Vision;
@@ -55,6 +56,14 @@ internal sealed class VlmModel : nn.Module<Tensor, Tensor>
     public bool TrainVisionTower { get; set; }
 
     /// <summary>Image tokens each image takes in the prompt: the feature count the tower gives.</summary>
+    /// <summary>
+    /// A new model of this one's architecture (tower, projector and LLM configs, image token, feature
+    /// selection) with freshly drawn weights, on the CPU in float32: what a copy starts from before
+    /// this one's weights are copied into it.
+    /// </summary>
+    public VlmModel NewOfSameArchitecture() =>
+        new(vision_tower.Config, CausalLanguageModel.Create(HfConfig.Parse(language_model.ConfigJson(), "the model's own config")), ImageTokenId, Features);
+
     public int ImageTokensPerImage => Features.TokensPerImage(vision_tower.Config);
 
     public bool DropsFirstToken => Features.DropsFirstToken(vision_tower.Config);
