@@ -102,7 +102,6 @@ internal sealed class BenchCommand : ICommand
             {
                 rows.AddRange(TrainingStepBench.Run(shape, quick ? 1 : 5, Path.Combine(peers, "python", "train_step.py"), quick ? ["--quick"] : [], Log));
                 rows.Add(TrainingStepBench.DemoShape(quick ? 3 : 50, Path.Combine(peers, "python", "train_step.py"), Log));
-                rows.Add(ModelCopiesBench.Run(quick ? 2 : 7, quick ? 3 : 20, Log));
                 rows.AddRange(LossMemoryBench.Run(quick, Log));
                 rows.AddRange(LengthGroupingBench.Run(shape, quick, Log));
                 rows.AddRange(TrainingDataBench.Run(work, quick, Log));

@@ -83,7 +83,7 @@ internal static class DemoRun
         var ml = new MLContext(options.Seed);
         string images = Path.Combine(train, ShapesDataset.ImagesFolder), features = Path.Combine(root, "features");
         // A model this small is faster as one copy per core, each on its share of the batch, than as one model splitting
-        // every small operation between cores (vlm bench's cpu_replicas row).
+        // every small operation between cores (README, vlm demo: 36k against 25k tokens/s over 800 steps).
         int copies = Math.Clamp(Environment.ProcessorCount, 1, options.BatchSize);
         var trainer = ml.Vlm().Trainer(new VlmTrainerOptions
         {

@@ -12,7 +12,7 @@ namespace Vlm.Trainers.Training;
 /// copies' gradients are added to the model's, in copy order, before the optimizer step, and the
 /// stepped weights are copied back into them. For models whose operations are too small to split
 /// across cores: there OpenMP's hand-offs between threads cost more than they save, while whole
-/// forward and backward passes side by side keep every core busy (<c>vlm bench</c>'s demo rows).
+/// forward and backward passes side by side keep every core busy (the demo: 36k against 25k tokens/s).
 /// </summary>
 internal sealed class ThreadReplicas : IDisposable
 {
