@@ -1,4 +1,3 @@
-using SkiaSharp;
 using Vlm.Tests.TestSupport;
 using Vlm.Tests.Trainers.Models;
 using Vlm.Trainers.Features;
@@ -22,22 +21,8 @@ public class ThreadReplicasTests : IDisposable
         _output.Dispose();
     }
 
-    static readonly SKColor[] Colours = [SKColors.Red, SKColors.Green, SKColors.Blue];
-
-    /// <summary>"[4 image tokens] 7... 8 -> colour 2", every fifth prompt longer, so the copies' shares pad to different lengths.</summary>
-    List<TrainingExample> Examples(int count)
-    {
-        var examples = new List<TrainingExample>();
-        for (int i = 0; i < count; i++)
-        {
-            int colour = i % Colours.Length, sevens = i % 5 == 0 ? 9 : 1;
-            string name = $"img{i}.png";
-            TestImages.Write(Path.Combine(_images.Path, name), 16, 16, color: Colours[colour]);
-            examples.Add(new TrainingExample([1, .. Enumerable.Repeat((int)TinyModels.ImageToken, 4), .. Enumerable.Repeat(7, sevens), 8, 10 + colour, 2],
-                [.. Enumerable.Repeat(-100, 6 + sevens), 10 + colour, 2], name));
-        }
-        return examples;
-    }
+    /// <summary>Colour rows, every fifth prompt longer, so the copies' shares pad to different lengths.</summary>
+    List<TrainingExample> Examples(int count) => ColourRows.Write(_images.Path, count, longEvery: 5);
 
     VlmTrainerOptions Options(string run, TrainableParts parts, int replicas) => new()
     {

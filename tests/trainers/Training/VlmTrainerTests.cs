@@ -1,4 +1,3 @@
-using SkiaSharp;
 using TorchSharp;
 using Vlm.Tests.TestSupport;
 using Vlm.Tests.Trainers.Models;
@@ -22,28 +21,9 @@ public class VlmTrainerTests : IDisposable
         _output.Dispose();
     }
 
-    static readonly SKColor[] Colours = [SKColors.Red, SKColors.Green, SKColors.Blue];
-
-    /// <summary>
-    /// "[4 image tokens] 7 8 -> answer": the answer token names the image's colour (10, 11 or 12), then 2
-    /// ends it; with <paramref name="varyLengths"/> every sixth prompt repeats 7 sixteen times, so a batch holding that row
-    /// with two others is packed (the two short rows share one row of its width) and length grouping has lengths to sort.
-    /// </summary>
-    List<TrainingExample> Examples(int count, bool varyLengths = false)
-    {
-        var examples = new List<TrainingExample>();
-        for (int i = 0; i < count; i++)
-        {
-            int colour = i % Colours.Length;
-            string name = $"img{i}.png";
-            TestImages.Write(Path.Combine(_images.Path, name), 16, 16, color: Colours[colour]);
-            int sevens = varyLengths && i % 6 == 0 ? 16 : 1;
-            int[] ids = [1, .. Enumerable.Repeat((int)TinyModels.ImageToken, 4), .. Enumerable.Repeat(7, sevens), 8, 10 + colour, 2];
-            int[] labels = [.. Enumerable.Repeat(-100, 6 + sevens), 10 + colour, 2];
-            examples.Add(new TrainingExample(ids, labels, name));
-        }
-        return examples;
-    }
+    /// <summary>Colour rows (<see cref="ColourRows"/>); with <paramref name="varyLengths"/> every sixth prompt is longer, so a batch holding
+    /// that row with two others is packed (the two short rows share one row of its width) and length grouping has lengths to sort.</summary>
+    List<TrainingExample> Examples(int count, bool varyLengths = false) => ColourRows.Write(_images.Path, count, varyLengths ? 6 : 0);
 
     VlmTrainerOptions Options(TrainableParts parts) => new()
     {
