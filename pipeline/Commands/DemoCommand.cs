@@ -62,7 +62,7 @@ internal sealed class DemoCommand : ICommand
         output.WriteLine($"sample: {result.SampleImage}  Q: {result.SampleQuestion}  A: {result.SampleAnswer}");
         var (data, training, evaluation) = result.Seconds;
         output.WriteLine($"phases     data and shards {data:F0} s, training {training:F0} s, answering the held-out images {evaluation:F0} s");
-        output.WriteLine($"work       training + answering = {(training + evaluation) * result.ReferenceFlops / 1e12:F2} TFLOP of the reference GEMM ({(training + evaluation):F0} s x {result.ReferenceFlops / 1e9:F1} GFLOP/s): compare runs on other days or machines by this figure, not by seconds");
+        output.WriteLine($"work       training + answering = {(training + evaluation) * result.ReferenceFlops / 1e12:F2} TFLOP of the reference GEMM ({(training + evaluation):F0} s x {result.ReferenceFlops / 1e9:F1} GFLOP/s, the mean of {result.Reference.Before / 1e9:F1} before training and {result.Reference.After / 1e9:F1} after answering): compare runs on other days or machines by this figure, not by seconds");
         output.WriteLine($"answers    {result.AnswersFile} (image, expected, answer)");
         output.WriteLine($"model      {result.ModelFolder}");
         output.WriteLine($"chat       vlm chat --weights {result.ModelFolder} --image {result.SampleImage}");

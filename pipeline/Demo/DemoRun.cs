@@ -23,8 +23,14 @@ internal sealed record DemoResult(int Correct, int Total, string SampleImage, st
     public string ModelFolder { get; init; } = "";
     /// <summary>Seconds spent making the data and shards, training, and answering the held-out images.</summary>
     public (double Data, double Training, double Evaluation) Seconds { get; init; }
-    /// <summary>The machine's speed just before training: bare fp32 GEMM at the demo's LLM sizes, FLOP/s (see <see cref="DemoRun.SpeedReference"/>).</summary>
-    public double ReferenceFlops { get; init; }
+    /// <summary>The machine's speed just before training and just after answering: bare fp32 GEMM at the demo's LLM sizes, FLOP/s (see <see cref="DemoRun.SpeedReference"/>).</summary>
+    public (double Before, double After) Reference { get; init; }
+    /// <summary>
+    /// The machine's speed over the run, as well as two readings can tell: their mean. One reading alone
+    /// was off by up to 3x (36 GFLOP/s at the start of a run that then trained as fast as one that read 100,
+    /// while .NET was still compiling the program's hot methods on the other core).
+    /// </summary>
+    public double ReferenceFlops => (Reference.Before + Reference.After) / 2;
 
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
 }
@@ -97,8 +103,8 @@ internal static class DemoRun
             $"step {entry.Step,5}  loss {entry.Loss:F4}  lr {entry.LearningRate:E2}  grad norm {entry.GradNorm:F2}  {entry.TokensPerSecond:F0} tokens/s  data wait {entry.DataWait:P0}");
         trainer.OnStep = onStep;
         double dataSeconds = phase.Elapsed.TotalSeconds;
-        double reference = SpeedReference();
-        log($"reference  {reference / 1e9:F1} GFLOP/s of bare fp32 GEMM at the demo's LLM sizes (this machine, now)");
+        double before = SpeedReference();
+        log($"reference  {before / 1e9:F1} GFLOP/s of bare fp32 GEMM at the demo's LLM sizes (this machine, now; read again after answering)");
         phase.Restart();
         // As LLaVA trains: the tower frozen, its features computed once per image rather than every step.
         var distinct = DatasetImages.Distinct(ml.Data.LoadShards(shards), (_, image) => Path.Combine(images, image));
@@ -132,10 +138,11 @@ internal static class DemoRun
         var fresh = ShapeScene.Random(new Random(options.Seed + 2), jitter: true);
         File.WriteAllBytes(sample, fresh.ToPng(ImageSize));
         string sampleAnswer = engine.Predict(new VlmInput { Image = sample, Prompt = Question }).Answer;
+        double after = SpeedReference();
         return new DemoResult(correct, held.Count, sample, Question, sampleAnswer)
         {
             AnswersFile = Path.Combine(root, AnswersFile), ModelFolder = VlmModelFolder.InOutput(Path.Combine(root, "output")),
-            Seconds = (dataSeconds, trainingSeconds, phase.Elapsed.TotalSeconds), ReferenceFlops = reference,
+            Seconds = (dataSeconds, trainingSeconds, phase.Elapsed.TotalSeconds), Reference = (before, after),
         };
     }
 

@@ -42,7 +42,9 @@ public class DemoRunTests : IDisposable
         Assert.True(File.Exists(Path.Combine(result.ModelFolder, "vlm.json")));
         Assert.True(result.Seconds.Data > 0 && result.Seconds.Training > 0 && result.Seconds.Evaluation > 0);
         // The speed reference: measured before training, and printed.
-        Assert.InRange(result.ReferenceFlops, 1e8, 1e13);
+        Assert.InRange(result.Reference.Before, 1e8, 1e13);
+        Assert.InRange(result.Reference.After, 1e8, 1e13);
+        Assert.Equal((result.Reference.Before + result.Reference.After) / 2, result.ReferenceFlops);
         Assert.Contains(lines, l => l.StartsWith("reference  ", StringComparison.Ordinal) && l.Contains("GFLOP/s of bare fp32 GEMM", StringComparison.Ordinal));
         // The tiny LLM's vocabulary is Qwen2's trimmed to the demo's texts, and its head has one row per token.
         var tokenizer = QwenTokenizer.Load(_root.File("demo/models/llm"));
