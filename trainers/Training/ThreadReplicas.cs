@@ -2,7 +2,6 @@ using System.Runtime.ExceptionServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using Vlm.Trainers.Models.Llava;
-using Vlm.Trainers.Runtime;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Training;
@@ -175,8 +174,8 @@ internal sealed class ThreadReplicas : IDisposable
         set_num_threads(_threadsBefore);
     }
 
-    /// <summary>A thread with one intra-op thread and denormals flushed that runs one piece of work at a time.</summary>
-    internal sealed class Worker : IDisposable
+    /// <summary>A thread with one intra-op thread that runs one piece of work at a time.</summary>
+    sealed class Worker : IDisposable
     {
         readonly Thread _thread;
         readonly SemaphoreSlim _start = new(0), _done = new(0);
@@ -193,7 +192,6 @@ internal sealed class ThreadReplicas : IDisposable
         void Loop()
         {
             set_num_threads(1);
-            using var flushed = DenormalsFlushed.OnThisThread(); // as the training thread does
             while (true)
             {
                 _start.Wait();

@@ -4,7 +4,6 @@ using Vlm.Trainers.Distributed;
 using Vlm.Trainers.Models.Llava;
 using Vlm.Trainers.Models.Lora;
 using Vlm.Trainers.Models.Modules;
-using Vlm.Trainers.Runtime;
 using static TorchSharp.torch;
 
 namespace Vlm.Trainers.Training;
@@ -86,8 +85,6 @@ internal sealed class VlmTrainer(VlmModel model, VlmTrainerOptions options, Feat
         model.train();
 
         var device = model.LanguageModel.HeadWeight.device;
-        // Before the copies' threads start: they set their own (see DenormalsFlushed for why).
-        using var flushed = device.type == DeviceType.CPU ? DenormalsFlushed.OnThisThread() : null;
         var order = new EpochOrder(examples.Count, options.Seed, options.GroupByLength ? LengthsOf(examples) : null, perStep);
         // The rank's micro-batch, in one part per model copy (one without cpu_replicas).
         using var replicas = options.CpuReplicas > 1 ? ThreadReplicas.Create(model, options.CpuReplicas, trainable, copy => Prepare(copy, options)) : null;
