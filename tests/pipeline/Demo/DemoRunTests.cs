@@ -41,7 +41,7 @@ public class DemoRunTests : IDisposable
         Assert.Equal(6, File.ReadAllLines(result.AnswersFile).Length);
         Assert.True(File.Exists(Path.Combine(result.ModelFolder, "vlm.json")));
         Assert.True(result.Seconds.Data > 0 && result.Seconds.Training > 0 && result.Seconds.Evaluation > 0);
-        // The speed reference: measured before training, and printed.
+        // The speed reference: measured before training (printed) and after answering; the run is rated by their mean.
         Assert.InRange(result.Reference.Before, 1e8, 1e13);
         Assert.InRange(result.Reference.After, 1e8, 1e13);
         Assert.Equal((result.Reference.Before + result.Reference.After) / 2, result.ReferenceFlops);
