@@ -12,7 +12,8 @@ namespace Vlm.Trainers.Training;
 /// copies' gradients are added to the model's, in copy order, before the optimizer step, and the
 /// stepped weights are copied back into them. For models whose operations are too small to split
 /// across cores: there OpenMP's hand-offs between threads cost more than they save, while whole
-/// forward and backward passes side by side keep every core busy (the demo: 36k against 25k tokens/s).
+/// forward and backward passes side by side keep every core busy (the demo over 800 steps: 36k against
+/// 25k tokens/s; README, "vlm demo", describes slow stretches where that lead is lost).
 /// </summary>
 internal sealed class ThreadReplicas : IDisposable
 {
