@@ -1,5 +1,8 @@
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Commands;
+using Vlm.Trainers.Runtime;
+
+CpuKernels.Apply(); // before any command's first tensor: libtorch picks its kernels once
 
 var commands = new ICommand[]
 {

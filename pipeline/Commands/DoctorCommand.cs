@@ -34,6 +34,7 @@ internal sealed class DoctorCommand(Func<TorchRuntimeInfo> probe) : ICommand
         output.WriteLine($"libtorch       {torch.LibTorchVersion}");
         output.WriteLine($"CUDA           {(torch.CudaAvailable ? "available: " + string.Join(", ", torch.CudaDevices) : "not available (CPU build or no GPU)")}");
         output.WriteLine($"threads        {torch.Threads}");
+        output.WriteLine($"cpu kernels    {torch.CpuKernels ?? "unknown"} (libtorch's choice; {CpuKernels.Variable}={Environment.GetEnvironmentVariable(CpuKernels.Variable) ?? "unset"})");
         output.WriteLine($"unicode        {(IcuWorks() ? "ICU normalization available" : "MISSING: no ICU, tokenizers cannot normalize")}");
 
         bool ok = fix.UnmetVersions.Count == 0 && IcuWorks();

@@ -5,7 +5,7 @@ namespace Vlm.Trainers.Runtime;
 /// <summary>Facts about the TorchSharp runtime in this process, for `vlm doctor`.</summary>
 internal sealed record TorchRuntimeInfo(
     string TorchSharpVersion, string LibTorchVersion, bool CudaAvailable, IReadOnlyList<string> CudaDevices,
-    int Threads);
+    int Threads, string? CpuKernels);
 
 internal static class TorchRuntime
 {
@@ -15,6 +15,7 @@ internal static class TorchRuntime
     /// </summary>
     public static TorchRuntimeInfo Probe()
     {
+        CpuKernels.Apply(); // before libtorch's first kernel, which fixes its choice
         try
         {
             // Forces the native load: TorchSharp's static constructor runs on first use.
@@ -27,7 +28,7 @@ internal static class TorchRuntime
             return new TorchRuntimeInfo(
                 typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "unknown",
                 torch.__version__,
-                cuda, devices, torch.get_num_threads());
+                cuda, devices, torch.get_num_threads(), CpuKernels.Chosen());
         }
         catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Vlm.Pipeline.Cli;
 using Vlm.Pipeline.Commands;
 using Vlm.Tests.TestSupport;
@@ -20,6 +21,35 @@ public class DoctorCommandTests
         Assert.Contains("threads ", output);
         Assert.Contains("native fix ", output);
         Assert.Contains("qwen2, vocabulary 151669", output);
+    }
+
+    /// <summary><c>vlm doctor</c> as a process of its own, with <see cref="CpuKernels.Variable"/> as given (null: unset).</summary>
+    static string DoctorProcess(string? capability)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vlm.dll"));
+        start.ArgumentList.Add("doctor");
+        start.Environment.Remove(CpuKernels.Variable); // this test process has it set (TestHostSetup)
+        if (capability is not null) start.Environment[CpuKernels.Variable] = capability;
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(60_000), "vlm doctor did not end");
+        Assert.True(process.ExitCode == 0, output + error.Result);
+        return output.Split('\n').Single(line => line.StartsWith("cpu kernels "));
+    }
+
+    [Fact]
+    public void Vlm_runs_libtorchs_avx2_kernels_unless_told_otherwise()
+    {
+        // libtorch itself picks AVX512 on a CPU that has it (this machine class): only vlm's setting makes this AVX2.
+        Assert.Equal("cpu kernels    AVX2 (libtorch's choice; ATEN_CPU_CAPABILITY=avx2)", DoctorProcess(null));
+    }
+
+    [Fact]
+    public void A_capability_the_user_set_is_kept()
+    {
+        Assert.Equal("cpu kernels    DEFAULT (libtorch's choice; ATEN_CPU_CAPABILITY=default)", DoctorProcess("default"));
     }
 
     [Fact]
