@@ -38,10 +38,13 @@ internal static class PeerProcess
     }
 
     /// <summary>This program run again as a child, for measurements that need a process of their own (peak memory).</summary>
-    public static JsonElement Self(params string[] arguments)
+    public static JsonElement Self(params string[] arguments) => Self(null, arguments);
+
+    /// <summary><see cref="Self(string[])"/> with <paramref name="environment"/> added to the child's.</summary>
+    public static JsonElement Self(IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
         var (file, prefix) = SelfCommand();
-        var lines = Run(file, [.. prefix, .. arguments]);
+        var lines = Run(file, [.. prefix, .. arguments], environment: environment);
         return lines.Count > 0 ? lines[^1] : throw new InvalidOperationException($"the child run ({string.Join(' ', arguments)}) printed no result");
     }
 

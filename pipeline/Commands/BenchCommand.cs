@@ -21,7 +21,7 @@ internal sealed class BenchCommand : ICommand
         new("out", "folder for README.md (the table) and ratios.png", Default: "docs/benchmarks"),
         new("only", $"comma-separated areas ({string.Join(", ", Areas)})", Default: "all"),
         new("quick", "tiny sizes: checks that every measurement runs, numbers mean little", IsFlag: true),
-        new("child", "internal: one measurement in a process of its own (etl, train-step, long-answers, train-rows, allreduce: under mpirun)"),
+        new("child", "internal: one measurement in a process of its own (etl, train-step, attention, long-answers, train-rows, allreduce: under mpirun)"),
         new("elements", "internal: fp32 values per all-reduce for the allreduce child"),
         new("repeats", "internal: timed all-reduces for the allreduce child"),
         new("distributed", "internal: the allreduce child's collectives: mpi (under mpirun), or nccl on --device cuda (on the CPU through a stand-in named by VLM_NCCL_LIBRARY)", Default: "mpi"),
@@ -29,6 +29,7 @@ internal sealed class BenchCommand : ICommand
         new("data", "internal: the shards folder for the train-rows child (--out: its output folder)"),
         new("model", "internal: the init-tiny folder for the train-rows child"),
         new("steps", "internal: steps for the train-step and lora-step children", Default: "3"),
+        new("seconds", "internal: how long the attention child measures", Default: "30"),
         new("checkpointing", "internal: gradient checkpointing for the train-step child", IsFlag: true),
         new("glibc_defaults", "internal: the train-step child leaves glibc's allocator untuned", IsFlag: true),
         new("plain_loss", "internal: the train-step and long-answers children compute the loss unfused (full logits)", IsFlag: true),
@@ -62,6 +63,9 @@ internal sealed class BenchCommand : ICommand
                 var device = DeviceArguments.Explicit(args);
                 LoraStepBench.RunChild(shape, args.Int("steps"), args.Int("lora_rank"), device,
                     DeviceArguments.TypeOf(args, device, Vlm.Trainers.Training.TensorPrecision.Float32), output);
+                return ExitCodes.Ok;
+            case AttentionKernelBench.Child:
+                AttentionKernelBench.RunChild(args.Double("seconds"), output);
                 return ExitCodes.Ok;
             case LossMemoryBench.Child:
                 LossMemoryBench.RunChild(args.Flag("plain_loss"), quick, output);
@@ -102,6 +106,7 @@ internal sealed class BenchCommand : ICommand
             {
                 rows.AddRange(TrainingStepBench.Run(shape, quick ? 1 : 5, Path.Combine(peers, "python", "train_step.py"), quick ? ["--quick"] : [], Log));
                 rows.Add(TrainingStepBench.DemoShape(quick ? 3 : 50, Path.Combine(peers, "python", "train_step.py"), Log));
+                rows.Add(AttentionKernelBench.Run(quick ? 1 : 30, Log));
                 rows.AddRange(LossMemoryBench.Run(quick, Log));
                 rows.AddRange(LengthGroupingBench.Run(shape, quick, Log));
                 rows.AddRange(TrainingDataBench.Run(work, quick, Log));

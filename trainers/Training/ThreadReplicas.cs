@@ -13,7 +13,8 @@ namespace Vlm.Trainers.Training;
 /// stepped weights are copied back into them. For models whose operations are too small to split
 /// across cores: there OpenMP's hand-offs between threads cost more than they save, while whole
 /// forward and backward passes side by side keep every core busy (the demo over 800 steps: 36k against
-/// 25k tokens/s; README, "vlm demo", describes slow stretches where that lead is lost).
+/// 25k tokens/s; slower stretches seen with libtorch's AVX-512 kernels are gone with the AVX2 ones
+/// that <see cref="Runtime.CpuKernels"/> picks).
 /// </summary>
 internal sealed class ThreadReplicas : IDisposable
 {

@@ -21,7 +21,7 @@ public class BenchCommandTests : IDisposable
         string table = File.ReadAllText(_root.File("README.md"));
         Assert.Contains("vlm bench --quick --only images,etl,training,generation,distributed", table);
         foreach (var measure in new[] { "decode+resize+normalise CLIP-224", "decode+resize+normalise SigLIP-384", "peak RSS at 500 / at 2k", "model FLOP/s vs bare fp32 GEMM",
-                     "gradient checkpointing: peak RSS on / off", "tokens/s vs PyTorch", "with the KV cache vs without", "training samples/s, 2 MPI ranks vs 1 process" })
+                     "gradient checkpointing: peak RSS on / off", "tokens/s vs PyTorch", "libtorch's AVX2 kernels vs its AVX-512 ones", "with the KV cache vs without", "training samples/s, 2 MPI ranks vs 1 process" })
             Assert.Contains(measure, table);
         using var chart = SKBitmap.Decode(_root.File("ratios.png"));
         Assert.True(chart.Width > 500 && chart.Height > 100);
