@@ -6,10 +6,11 @@ namespace Vlm.Trainers.Runtime;
 /// Which of libtorch's CPU kernel builds this process runs. libtorch has AVX-512 builds of only a few
 /// operations (its fused attention and softmax among them) and picks them on a CPU with AVX-512. On the
 /// 2-core AMD EPYC machines this project is measured on, the AVX-512 <c>exp</c> those kernels call ran
-/// 3-4x slower for stretches of seconds to minutes, in every thread of the process at once, while
-/// every other operation kept its speed: the demo's attention forward + backward (8 x 4 heads x 96 x 16)
-/// took 1.5 ms and then, from a few seconds into the process, 5.0-6.2 ms; the AVX2 build of the same
-/// kernel held 1.5-1.6 ms throughout, in every run. That was the demo's 300-s-or-500-s lottery. So the
+/// 3-4x slower for stretches of seconds to minutes, in every thread of the process at once, while the
+/// other operations kept their speed: the demo's attention forward + backward (8 x 4 heads x 96 x 16)
+/// took 1.5 ms a call and then 5.0-6.2 ms in 16 of 17 test processes, and the demo trained at 18-22k
+/// instead of 31-42k tokens/s for minutes in two of its two runs one evening. The AVX2 build of the
+/// same kernels held 1.5-1.6 ms, and seven demo runs on it never fell below 28k tokens/s. So the
 /// process asks for AVX2 unless <c>ATEN_CPU_CAPABILITY</c> is already set (set it to <c>avx512</c> to
 /// get libtorch's own choice back). libtorch reads the variable once, at its first CPU kernel: this
 /// must run before the process's first tensor.
