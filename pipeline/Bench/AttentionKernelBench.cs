@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Vlm.Trainers.Models.Modules;
 using Vlm.Trainers.Runtime;
 using static TorchSharp.torch;
 
@@ -42,7 +43,8 @@ internal static class AttentionKernelBench
         using var q = randn(Rows, Heads, Tokens, HeadSize, requires_grad: true);
         using var k = randn(Rows, Heads, Tokens, HeadSize, requires_grad: true);
         using var v = randn(Rows, Heads, Tokens, HeadSize, requires_grad: true);
-        using var mask = triu(full(Tokens, Tokens, float.MinValue), 1).view(1, 1, Tokens, Tokens).expand(Rows, 1, Tokens, Tokens);
+        using var keep = ones(Rows, Tokens, int64);
+        using var mask = AttentionMask.Causal(keep, Tokens, float32); // the model's own mask
         var times = new List<double>();
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed.TotalSeconds < seconds || times.Count < 10)

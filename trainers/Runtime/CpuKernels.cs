@@ -27,12 +27,11 @@ public static class CpuKernels
     /// <summary>
     /// Sets <c>ATEN_CPU_CAPABILITY=avx2</c> in the process's native environment (where libtorch reads it;
     /// .NET's <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach it) unless
-    /// the variable is set already. Once per process, Linux only; returns the value in effect, or null.
+    /// the variable is set already. Once per process, Linux only.
     /// </summary>
-    public static string? Apply()
+    public static void Apply()
     {
-        if (!OperatingSystem.IsLinux()) return Environment.GetEnvironmentVariable(Variable);
-        if (Interlocked.Exchange(ref _applied, 1) == 0 && Environment.GetEnvironmentVariable(Variable) is null)
+        if (OperatingSystem.IsLinux() && Interlocked.Exchange(ref _applied, 1) == 0 && Environment.GetEnvironmentVariable(Variable) is null)
         {
             try
             {
@@ -43,7 +42,6 @@ public static class CpuKernels
                 // no C library to set it in: libtorch keeps its own choice
             }
         }
-        return Environment.GetEnvironmentVariable(Variable);
     }
 
     [DllImport("torch_cpu", EntryPoint = "_ZN2at18get_cpu_capabilityB5cxx11Ev")]
